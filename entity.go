@@ -181,7 +181,7 @@ func NewCatalog() *Catalog {
 		{Name: "deals", Referenced: true, Doc: "opportunities with their outcome, products and feature tags", Columns: []Column{
 			id, {Name: "stage", Kind: KindText, Required: true, Doc: "pipeline stage as the CRM names it"},
 			ref("account_id", "accounts", false), ref("lead_id", "leads", false), ref("rep_id", "reps", false),
-			text("name", "deal name"), money("amount", "deal amount in its currency"), text("currency", "ISO currency code"),
+			text("name", "deal name"), text("source", "lead source (web, referral, partner, ...)"), money("amount", "deal amount in its currency"), text("currency", "ISO currency code"),
 			date("created", "when the deal was created"), date("closed", "when the deal closed (or is expected to)"),
 			enum("outcome", "won", "lost", "open"), enum("type", "new", "expansion", "renewal"),
 			list("products", "products", "products in the deal"), list("features", "features", "features tagged on the deal"),
