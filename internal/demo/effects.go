@@ -10,17 +10,17 @@ import (
 // effect on any outcome.
 const (
 	// FeatureAdvancedAnalytics raises the win rate of new and expansion
-	// deals tagged with it: +0.48 on the log-odds scale, about +10
+	// deals tagged with it: +0.41 on the log-odds scale, about +10
 	// percentage points in the default dataset.
 	FeatureAdvancedAnalytics = "Advanced Analytics"
 	// FeatureSalesforceIntegration raises the win rate of tagged new and
-	// expansion deals: +0.30 log-odds, about +6 percentage points.
+	// expansion deals: +0.25 log-odds, about +6 percentage points.
 	FeatureSalesforceIntegration = "Salesforce Integration"
 	// FeatureCustomDashboards is the control: tagged on a quarter of all
 	// deals, like the effective features, with no effect on any outcome.
 	FeatureCustomDashboards = "Custom Dashboards"
 	// FeatureOfflineMode lowers the win rate of tagged new and expansion
-	// deals: -0.38 log-odds, about -8 percentage points, and its lost deals
+	// deals: -0.33 log-odds, about -8 percentage points, and its lost deals
 	// cite "missing feature" and "onboarding concerns" more often.
 	FeatureOfflineMode = "Offline Mode"
 	// FeatureSSO only looks good: it is tagged on 60% of enterprise deals,
@@ -52,9 +52,9 @@ const (
 // doc comments, Effects and EFFECTS.md cannot drift apart (a test checks the
 // last two).
 const (
-	logitAdvancedAnalytics = 0.48
-	logitSalesforce        = 0.30
-	logitOfflineMode       = -0.38
+	logitAdvancedAnalytics = 0.41
+	logitSalesforce        = 0.25
+	logitOfflineMode       = -0.33
 	logitEnterprise        = 0.70 // background: enterprise deals win more
 
 	// The raw differences in win rate (percentage points, tagged minus
@@ -64,7 +64,7 @@ const (
 	ppAdvancedAnalytics = 10
 	ppSalesforce        = 6
 	ppOfflineMode       = -8
-	ppSSORaw            = 15
+	ppSSORaw            = 10
 
 	baseRenewal       = 0.60 // renewal probability per term without either effect
 	workflowLift      = 1.30 // relative, Workflow Automation within workflowWindow days

@@ -81,6 +81,7 @@ func Generate(ctx context.Context, cat *tandem.Catalog, l tandem.Loader, cfg Con
 			continue
 		}
 		if err != nil {
+			stats.Rows[e.Name] = w.done
 			return stats, err
 		}
 		w.finish()
@@ -98,10 +99,12 @@ type writer struct {
 	e        *tandem.Entity
 	done     int
 	total    int
-	// arena hands out Values slices carved from larger blocks: one
-	// allocation per thousand records instead of one per record. Slices
-	// never overlap and are never reused, so a Loader may keep them.
+	// arena and lists hand out Values slices and list values carved from
+	// larger blocks: one allocation per thousand records instead of one per
+	// record. Slices never overlap, are never reused and have their capacity
+	// cut to their length, so a Loader may keep them or append to them.
 	arena []any
+	lists []string
 }
 
 func (w *writer) begin(e *tandem.Entity) { w.e, w.done, w.total = e, 0, 0 }
@@ -127,6 +130,15 @@ func (w *writer) values() []any {
 	return v
 }
 
+func (w *writer) list(n int) []string {
+	if len(w.lists) < n {
+		w.lists = make([]string, max(n, 4096))
+	}
+	l := w.lists[:n:n]
+	w.lists = w.lists[n:]
+	return l
+}
+
 func (w *writer) put(vals []any, attrs map[string]string) error {
 	r := tandem.Record{Values: vals, Attrs: attrs}
 	if err := w.l.Put(w.ctx, w.e, r); err != nil {
@@ -135,7 +147,6 @@ func (w *writer) put(vals []any, attrs map[string]string) error {
 	w.done++
 	if w.done&1023 == 0 {
 		if err := w.ctx.Err(); err != nil {
-			w.rows[w.e.Name] = w.done
 			return fmt.Errorf("demo: write %s: %w", w.e.Name, err)
 		}
 		if w.done&16383 == 0 {
@@ -168,6 +179,7 @@ type boxes struct {
 	cal        *calendar
 	accountIDs []any
 	repIDs     []any
+	leadIDs    []string
 	productIDs []string
 	featureIDs []string
 	featureAny []any
@@ -175,42 +187,35 @@ type boxes struct {
 	dealIDs    []string
 	dealAny    []any
 	counts     []any // 0..4095 as float64
+	noise      []float64
+	// Enumerations, boxed once.
+	stages, sources, segments, regions, industries, outcomes, types, leadStatus []any
 }
 
 func (p *planner) box() {
 	b := &p.boxes
 	b.cal = newCalendar(p.start-12*365, p.end+6*365)
-	b.accountIDs = make([]any, len(p.accounts))
-	wa := max(4, width(len(p.accounts)))
-	for i := range p.accounts {
-		b.accountIDs[i] = ident("acc-", i+1, wa)
-	}
-	b.repIDs = make([]any, len(p.reps))
-	for i := range p.reps {
-		b.repIDs[i] = ident("rep-", i+1, max(3, width(len(p.reps))))
-	}
+	b.accountIDs = boxAll(idList("acc-", len(p.accounts), max(4, width(len(p.accounts)))))
+	b.repIDs = boxAll(idList("rep-", len(p.reps), max(3, width(len(p.reps)))))
+	b.leadIDs = idList("lead-", len(p.leads), max(5, width(len(p.leads))))
 	for _, pr := range p.products {
 		b.productIDs = append(b.productIDs, pr.id)
 	}
 	for _, f := range p.features {
 		b.featureIDs = append(b.featureIDs, f.id)
-		b.featureAny = append(b.featureAny, f.id)
 	}
-	b.subIDs = make([]any, len(p.subs))
-	for i := range p.subs {
-		b.subIDs[i] = ident("sub-", i+1, max(4, width(len(p.subs))))
-	}
-	b.dealIDs = make([]string, len(p.deals))
-	b.dealAny = make([]any, len(p.deals))
-	wd := max(5, width(len(p.deals)))
-	for i := range p.deals {
-		b.dealIDs[i] = ident("deal-", i+1, wd)
-		b.dealAny[i] = b.dealIDs[i]
-	}
+	b.featureAny = boxAll(b.featureIDs)
+	b.subIDs = boxAll(idList("sub-", len(p.subs), max(4, width(len(p.subs)))))
+	b.dealIDs = idList("deal-", len(p.deals), max(5, width(len(p.deals))))
+	b.dealAny = boxAll(b.dealIDs)
 	b.counts = make([]any, 4096)
 	for i := range b.counts {
 		b.counts[i] = float64(i)
 	}
+	b.noise = lognormalTable(0.3)
+	b.stages, b.sources, b.segments = boxAll(stageNames()), boxAll(leadSources()), boxAll(segmentNames())
+	b.regions, b.industries = boxAll(regionNames()), boxAll(industries())
+	b.outcomes, b.types, b.leadStatus = boxAll(outcomeNames()), boxAll(dealTypeNames()), boxAll(leadStatusNames())
 }
 
 func (p *planner) date(d day) any { return p.boxes.cal.at(d) }
@@ -228,17 +233,17 @@ func (p *planner) writeAccounts(w *writer) error {
 		cCreated
 	)
 	c := columns(w.e, "id", "name", "industry", "segment", "employees", "revenue", "region", "parent_id", "created")
-	ind, seg, reg := industries(), segmentNames(), regionNames()
+	b := &p.boxes
 	w.start(len(p.accounts))
 	for i, a := range p.accounts {
 		v := w.values()
 		c.set(v, cID, p.boxes.accountIDs[i])
 		c.set(v, cName, a.name)
-		c.set(v, cIndustry, ind[a.industry])
-		c.set(v, cSegment, seg[a.seg])
+		c.set(v, cIndustry, b.industries[a.industry])
+		c.set(v, cSegment, b.segments[a.seg])
 		c.set(v, cEmployees, a.employees)
 		c.set(v, cRevenue, a.revenue)
-		c.set(v, cRegion, reg[a.region])
+		c.set(v, cRegion, b.regions[a.region])
 		if a.parent >= 0 {
 			c.set(v, cParent, p.boxes.accountIDs[a.parent])
 		}
@@ -291,8 +296,6 @@ func (p *planner) writeReps(w *writer) error {
 	return nil
 }
 
-func (p *planner) leadID(i int32) string { return ident("lead-", int(i)+1, max(5, width(len(p.leads)))) }
-
 func (p *planner) writeLeads(w *writer) error {
 	const (
 		cID = iota
@@ -305,21 +308,21 @@ func (p *planner) writeLeads(w *writer) error {
 		cRep
 	)
 	c := columns(w.e, "id", "created", "source", "segment", "account_id", "qualified_at", "status", "rep_id")
-	src, seg, status := leadSources(), segmentNames(), leadStatusNames()
+	b := &p.boxes
 	w.start(len(p.leads))
 	for i, l := range p.leads {
 		v := w.values()
-		c.set(v, cID, p.leadID(int32(i)))
+		c.set(v, cID, b.leadIDs[i])
 		c.set(v, cCreated, p.date(l.created))
-		c.set(v, cSource, src[l.source])
-		c.set(v, cSegment, seg[l.seg])
+		c.set(v, cSource, b.sources[l.source])
+		c.set(v, cSegment, b.segments[l.seg])
 		if l.account >= 0 {
 			c.set(v, cAccount, p.boxes.accountIDs[l.account])
 		}
 		if l.hasQual {
 			c.set(v, cQualified, p.date(l.qualified))
 		}
-		c.set(v, cStatus, status[l.status])
+		c.set(v, cStatus, b.leadStatus[l.status])
 		if l.rep >= 0 {
 			c.set(v, cRep, p.boxes.repIDs[l.rep])
 		}
@@ -433,41 +436,45 @@ func (p *planner) writeDeals(w *writer) error {
 	)
 	c := columns(w.e, "id", "stage", "account_id", "lead_id", "rep_id", "name", "source", "amount", "currency",
 		"created", "closed", "outcome", "type", "products", "features", "loss_reasons", "competitors")
-	stages, src, outcomes, types := stageNames(), leadSources(), outcomeNames(), dealTypeNames()
-	typeWords := []string{"New business", "Expansion", "Renewal"}
+	b := &p.boxes
 	comps, losses := competitorNames(), lossReasonNames()
 	w.start(len(p.deals))
+	var names []string
+	var buf []byte
 	for i := range p.deals {
+		if i%1024 == 0 {
+			names, buf = p.dealNames(names[:0], buf[:0], i, min(len(p.deals), i+1024))
+		}
 		d := &p.deals[i]
 		a := &p.accounts[d.account]
 		v := w.values()
-		c.set(v, cID, p.boxes.dealAny[i])
-		c.set(v, cStage, stages[p.currentStage(d)])
-		c.set(v, cAccount, p.boxes.accountIDs[d.account])
+		c.set(v, cID, b.dealAny[i])
+		c.set(v, cStage, b.stages[p.currentStage(d)])
+		c.set(v, cAccount, b.accountIDs[d.account])
 		if d.lead >= 0 {
-			c.set(v, cLead, p.leadID(d.lead))
+			c.set(v, cLead, b.leadIDs[d.lead])
 		}
-		c.set(v, cRep, p.boxes.repIDs[d.rep])
+		c.set(v, cRep, b.repIDs[d.rep])
 		prods := p.prods[d.prodOff : d.prodOff+int32(d.prodN)]
-		c.set(v, cName, a.name+" - "+p.products[prods[0]].name+" ("+typeWords[d.typ]+")")
+		c.set(v, cName, names[i%1024])
 		if d.source != noSource {
-			c.set(v, cSource, src[d.source])
+			c.set(v, cSource, b.sources[d.source])
 		}
 		c.set(v, cAmount, d.amount)
 		c.set(v, cCurrency, "USD")
 		c.set(v, cCreated, p.date(d.created))
 		c.set(v, cClosed, p.date(d.closed))
-		c.set(v, cOutcome, outcomes[d.outcome])
-		c.set(v, cType, types[d.typ])
-		pl := make([]string, len(prods))
+		c.set(v, cOutcome, b.outcomes[d.outcome])
+		c.set(v, cType, b.types[d.typ])
+		pl := w.list(len(prods))
 		for j, x := range prods {
-			pl[j] = p.boxes.productIDs[x]
+			pl[j] = b.productIDs[x]
 		}
 		c.set(v, cProducts, pl)
 		if d.tagN > 0 {
-			fl := make([]string, d.tagN)
+			fl := w.list(int(d.tagN))
 			for j, x := range p.tags[d.tagOff : d.tagOff+int32(d.tagN)] {
-				fl[j] = p.boxes.featureIDs[x]
+				fl[j] = b.featureIDs[x]
 			}
 			c.set(v, cFeatures, fl)
 		}
@@ -482,6 +489,29 @@ func (p *planner) writeDeals(w *writer) error {
 		}
 	}
 	return nil
+}
+
+// dealNames appends the names of deals lo to hi-1 ("<account> - <first
+// product> (<type>)"), carved from one string built in buf.
+func (p *planner) dealNames(names []string, buf []byte, lo, hi int) ([]string, []byte) {
+	typeWords := [...]string{"New business", "Expansion", "Renewal"}
+	var ends [1024]int
+	for i := lo; i < hi; i++ {
+		d := &p.deals[i]
+		buf = append(buf, p.accounts[d.account].name...)
+		buf = append(buf, " - "...)
+		buf = append(buf, p.products[p.prods[d.prodOff]].name...)
+		buf = append(buf, " ("...)
+		buf = append(buf, typeWords[d.typ]...)
+		buf = append(buf, ')')
+		ends[i-lo] = len(buf)
+	}
+	all, start := string(buf), 0
+	for i := range hi - lo {
+		names = append(names, all[start:ends[i]])
+		start = ends[i]
+	}
+	return names, buf
 }
 
 func bitNames(bits uint8, names []string) []string {
@@ -530,21 +560,40 @@ func (p *planner) writeDealStages(w *writer) error {
 	)
 	c := columns(w.e, "id", "deal_id", "stage", "entered_at", "amount")
 	stages := stageNames()
-	stageAny := make([]any, len(stages))
-	for i, s := range stages {
-		stageAny[i] = s
-	}
 	total := 0
 	for i := range p.deals {
 		_ = p.stageRows(&p.deals[i], func(int, day, float64) error { total++; return nil })
 	}
 	w.start(total)
+	// A deal's stage ids are built in one buffer and sliced from one string.
+	var buf []byte
+	var ends [8]int
 	for i := range p.deals {
-		err := p.stageRows(&p.deals[i], func(stage int, at day, amount float64) error {
+		d := &p.deals[i]
+		buf = buf[:0]
+		k := 0
+		_ = p.stageRows(d, func(stage int, at day, _ float64) error {
+			buf = append(buf, p.boxes.dealIDs[i]...)
+			buf = append(buf, '|')
+			buf = append(buf, stages[stage]...)
+			buf = append(buf, '|')
+			buf = append(buf, p.boxes.cal.format(at)...)
+			ends[k] = len(buf)
+			k++
+			return nil
+		})
+		ids := string(buf)
+		k = 0
+		err := p.stageRows(d, func(stage int, at day, amount float64) error {
+			lo := 0
+			if k > 0 {
+				lo = ends[k-1]
+			}
 			v := w.values()
-			c.set(v, cID, p.boxes.dealIDs[i]+"|"+stages[stage]+"|"+p.boxes.cal.format(at))
+			c.set(v, cID, ids[lo:ends[k]])
+			k++
 			c.set(v, cDeal, p.boxes.dealAny[i])
-			c.set(v, cStage, stageAny[stage])
+			c.set(v, cStage, p.boxes.stages[stage])
 			c.set(v, cEntered, p.date(at))
 			c.set(v, cAmount, amount)
 			return w.put(v, nil)
@@ -576,7 +625,7 @@ func (p *planner) writeLineItems(w *writer) error {
 			total += int(d.prodN)
 		}
 	}
-	wl := max(6, width(total))
+	ids := idList("li-", total, max(6, width(total)))
 	w.start(total)
 	n := 0
 	for i := range p.deals {
@@ -608,9 +657,9 @@ func (p *planner) writeLineItems(w *writer) error {
 			}
 			rest -= line
 			qty := max(1, math.Round(line/p.products[x].price))
-			n++
 			v := w.values()
-			c.set(v, cID, ident("li-", n, wl))
+			c.set(v, cID, ids[n])
+			n++
 			c.set(v, cDeal, p.boxes.dealAny[i])
 			c.set(v, cProduct, p.boxes.productIDs[x])
 			c.set(v, cQuantity, qty)
@@ -665,37 +714,43 @@ func usePerDay() [3]float64 { return [3]float64{4, 15, 60} }
 // the adoption (weekly rows start on the first Monday on or after it) to the
 // subscription's churn or the period's end, each kept with probability keep.
 // Counts ramp up over the first four weeks and fade over the last 90 days
-// before a churn. emit is nil for the counting pass, which makes the same
-// draws.
+// before a churn. emit is nil for the counting pass, which draws only the
+// keep decisions (from their own stream, so both passes keep the same rows).
 func (p *planner) usage(period int, keep float64, emit func(a *adoption, at day, count float64) error) (int, error) {
-	g := p.g
+	g, kg := p.g, newRNG(p.cfg.Seed)
+	noise := p.boxes.noise
 	n := 0
 	for i := range p.adoptions {
 		a := &p.adoptions[i]
 		s := &p.subs[a.sub]
-		g.reset(streamUsage, i)
+		kg.reset(streamUsageKeep, i)
 		last := p.usageEnd(s)
 		first := a.at
 		if period == 7 {
 			first = nextMonday(a.at)
 		}
-		level := usePerDay()[p.accounts[a.account].seg] * p.features[a.feature].popularity * math.Exp(0.5*g.norm()) * float64(period)
+		var level float64
+		if emit != nil {
+			g.reset(streamUsage, i)
+			level = usePerDay()[p.accounts[a.account].seg] * p.features[a.feature].popularity * math.Exp(0.5*g.norm()) * float64(period)
+		}
 		for d := first; d <= last; d += day(period) {
-			if keep < 1 && !g.bern(keep) {
+			if keep < 1 && !kg.bern(keep) {
 				continue
 			}
-			x := level * math.Exp(0.3*g.norm())
+			n++
+			if emit == nil {
+				continue
+			}
+			x := level * noise[g.r.Uint64()&1023]
 			if d-a.at < 28 {
 				x *= 0.6
 			}
 			if s.isChurned && s.churned-d < 90 {
 				x *= 0.25 + 0.75*float64(s.churned-d)/90
 			}
-			n++
-			if emit != nil {
-				if err := emit(a, d, max(1, math.Round(x))); err != nil {
-					return n, err
-				}
+			if err := emit(a, d, max(1, math.Round(x))); err != nil {
+				return n, err
 			}
 		}
 	}
@@ -757,9 +812,9 @@ func (p *planner) writeUsage(w *writer) (int, error) {
 	n := 0
 	_, err := p.usage(period, keep, func(a *adoption, at day, count float64) error {
 		if pos >= len(block) {
-			var buf []byte
-			for k := n + 1; k <= n+1024; k++ {
-				buf = append(buf, ident("u-", k, wu)...)
+			buf := make([]byte, 0, 1024*(2+wu))
+			for k := n + 1; k <= min(n+1024, total); k++ {
+				buf = appendIdent(buf, "u-", k, wu)
 			}
 			block, pos = string(buf), 0
 		}
@@ -902,7 +957,7 @@ func glossaryTerms() []glossaryTerm {
 		{"lost", "Lost", "A deal is lost when the customer decided against buying or stopped answering: its stage is Closed Lost and it carries one or more loss reasons from a fixed list (price, missing feature, competitor, timing, no decision, onboarding concerns).", "outcome = lost", "RevOps"},
 		{"win-rate", "Win rate", "The share of closed deals that were won. Open deals are not losses: they are left out until they close. Renewal deals record renewal decisions, so feature win rates are read on new and expansion deals.", "won / (won + lost)", "RevOps"},
 		{"qualified-lead", "Qualified lead", "A lead that sales development checked against the ideal customer profile (right segment, a named buyer, budget and a timeline) and handed to an account executive. Its qualified_at date is the day of the hand-off.", "qualified_at is set", "Marketing"},
-		{"active-user", "Active user", "An account that used a feature in the last 28 days. Usage arrives as weekly rollups per account and feature, so activity is counted per account, not per person.", "usage count > 0 in the last 28 days", "Product"},
+		{"active-user", "Active user", "A person who used the product in the last 28 days. Usage here arrives as weekly rollups per account and feature without user ids, so reports count active accounts (any usage in the window) in its place.", "usage count > 0 in the last 28 days", "Product"},
 		{"churn", "Churn", "A subscription churns when it is not renewed at the end of its term; the churn date is the term's end. Logo churn counts subscriptions, revenue churn their monthly recurring revenue.", "churned / due for renewal", "Customer Success"},
 		{"renewal", "Renewal", "The decision to extend a subscription for another annual term, recorded as a renewal deal that closes on the term's end. The renewal rate is the share of subscriptions due for renewal that renewed.", "renewed / (renewed + churned)", "Customer Success"},
 		{"expansion", "Expansion", "Additional recurring revenue from an existing customer during a subscription (more seats, an add-on, another product), recorded as a deal of type expansion. A won expansion raises the subscription's MRR.", "won expansion deals per subscription in its first 12 months", "Finance"},

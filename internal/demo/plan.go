@@ -190,7 +190,7 @@ func segmentShare() []float64 { return []float64{0.55, 0.30, 0.15} }
 
 func segmentLogit() [3]float64 { return [3]float64{0, 0.15, logitEnterprise} }
 
-func typeLogit() [2]float64 { return [2]float64{-1.4, 0.1} } // new, expansion
+func typeLogit() [2]float64 { return [2]float64{-0.55, -0.35} } // new, expansion
 
 // leadShare is each source's share of leads, leadConversion the share of its
 // leads that become deals, sourceLogit its effect on a new deal's win odds.
@@ -201,8 +201,8 @@ func sourceLogit() []float64    { return []float64{0, 0.45, 0.25, 0, -0.20, -0.3
 func segmentAmount() [3]float64    { return [3]float64{15_000, 60_000, 220_000} }
 func newCycleDays() [3]float64     { return [3]float64{45, 80, 140} }
 func expCycleDays() [3]float64     { return [3]float64{25, 40, 60} }
-func newGapDays() [3]float64       { return [3]float64{420, 460, 500} } // mean days between new-business attempts at m = 1
-func expansionPerTerm() [3]float64 { return [3]float64{0.25, 0.5, 1.0} } // expansion deals per term at m = 1
+func newGapDays() [3]float64       { return [3]float64{420, 460, 500} }  // mean days between new-business attempts at m = 1
+func expansionPerTerm() [3]float64 { return [3]float64{0.35, 0.5, 0.7} } // expansion deals per term at m = 1
 func ticketsPerYear() [3]float64   { return [3]float64{1.5, 3, 6} }
 
 // depthCum is the distribution of features adopted within depthWindow days:
@@ -271,11 +271,14 @@ func plan(ctx context.Context, cfg Config) (*planner, error) {
 	if err := p.simulate(ctx, nil); err != nil {
 		return nil, err
 	}
-	p.adjust()
-	p.sortDeals()
-	p.planLeads()
-	p.sortSubscriptions()
-	p.planTickets()
+	// The remaining phases each take well under a second at bench scale;
+	// checking between them keeps cancellation prompt.
+	for _, phase := range []func(){p.adjust, p.sortDeals, p.planLeads, p.sortSubscriptions, p.planTickets} {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("demo: plan: %w", err)
+		}
+		phase()
+	}
 	return p, nil
 }
 
@@ -880,8 +883,9 @@ func (p *planner) renewalDeal(g *rng, acct int, s *subscription, created, closed
 }
 
 // adjust makes the deal count exact: the calibrated simulation lands within
-// a fraction of a percent, and the difference is made up by removing or
-// adding open new-business deals, which change no closed-deal statistic.
+// a fraction of a percent, and the difference is made up by removing open
+// new and expansion deals or adding open new-business deals (expansions when
+// every account is a customer), which changes no closed-deal statistic.
 func (p *planner) adjust() {
 	g := p.g
 	g.reset(streamAdjust, 0)
@@ -939,10 +943,10 @@ func (p *planner) adjust() {
 }
 
 // sortDeals orders deals by creation date, so ids follow the calendar.
+// Deals are in generation order, so a stable sort by day orders them by
+// (created, ord).
 func (p *planner) sortDeals() {
-	slices.SortFunc(p.deals, func(a, b deal) int {
-		return cmp.Or(cmp.Compare(a.created, b.created), cmp.Compare(a.ord, b.ord))
-	})
+	p.deals = sortByDay(p.deals, func(d *deal) day { return d.created })
 }
 
 // planLeads makes one converted lead per new deal and, per source, enough
@@ -1000,9 +1004,7 @@ func (p *planner) planLeads() {
 			p.leads = append(p.leads, l)
 		}
 	}
-	slices.SortFunc(p.leads, func(a, b lead) int {
-		return cmp.Or(cmp.Compare(a.created, b.created), cmp.Compare(a.ord, b.ord))
-	})
+	p.leads = sortByDay(p.leads, func(l *lead) day { return l.created })
 	pos := make([]int32, len(p.leads))
 	for i, l := range p.leads {
 		pos[l.ord] = int32(i)
@@ -1079,5 +1081,5 @@ func (p *planner) planTickets() {
 			p.tickets = append(p.tickets, t)
 		}
 	}
-	slices.SortStableFunc(p.tickets, func(a, b ticket) int { return cmp.Compare(a.opened, b.opened) })
+	p.tickets = sortByDay(p.tickets, func(t *ticket) day { return t.opened })
 }

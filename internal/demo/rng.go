@@ -27,6 +27,7 @@ const (
 	streamLeads
 	streamTickets
 	streamUsage
+	streamUsageKeep
 	streamChurn
 )
 
@@ -171,14 +172,88 @@ func (c *calendar) format(d day) string {
 // ident formats prefix followed by n zero-padded to width digits.
 func ident(prefix string, n, width int) string {
 	var buf [40]byte
-	b := append(buf[:0], prefix...)
+	return string(appendIdent(buf[:0], prefix, n, width))
+}
+
+// appendIdent appends ident(prefix, n, width) to b without allocating.
+func appendIdent(b []byte, prefix string, n, width int) []byte {
+	b = append(b, prefix...)
 	var digits [20]byte
 	s := strconv.AppendInt(digits[:0], int64(n), 10)
 	for i := len(s); i < width; i++ {
 		b = append(b, '0')
 	}
-	b = append(b, s...)
-	return string(b)
+	return append(b, s...)
+}
+
+// idList returns the ids prefix+1 ... prefix+n, zero-padded to width. They
+// are carved from shared block strings (slicing a string does not
+// allocate), one allocation per 4,096 ids.
+func idList(prefix string, n, width int) []string {
+	out := make([]string, n)
+	l := len(prefix) + width
+	for lo := 0; lo < n; lo += 4096 {
+		hi := min(n, lo+4096)
+		buf := make([]byte, 0, (hi-lo)*l)
+		for i := lo; i < hi; i++ {
+			buf = appendIdent(buf, prefix, i+1, width)
+		}
+		block := string(buf)
+		for i := lo; i < hi; i++ {
+			out[i] = block[(i-lo)*l : (i-lo+1)*l]
+		}
+	}
+	return out
+}
+
+// boxAll converts strings to interface values once, so records that share a
+// value (a stage name, a segment) share one allocation.
+func boxAll(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// sortByDay reorders items stably by a day key: a counting sort, linear in
+// the number of items, since the keys span a few thousand days. Items equal
+// in key keep their order, so the result is deterministic.
+func sortByDay[T any](items []T, key func(*T) day) []T {
+	if len(items) == 0 {
+		return items
+	}
+	lo, hi := key(&items[0]), key(&items[0])
+	for i := range items {
+		k := key(&items[i])
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	next := make([]int, int(hi-lo)+2)
+	for i := range items {
+		next[key(&items[i])-lo+1]++
+	}
+	for i := 1; i < len(next); i++ {
+		next[i] += next[i-1]
+	}
+	out := make([]T, len(items))
+	for i := range items {
+		k := key(&items[i]) - lo
+		out[next[k]] = items[i]
+		next[k]++
+	}
+	return out
+}
+
+// lognormalTable holds exp(sigma*z) at 1,024 evenly spaced quantiles of the
+// standard normal: drawing an index is a cheap stand-in for exp(sigma*N(0,1))
+// in the usage rows' inner loop.
+func lognormalTable(sigma float64) []float64 {
+	out := make([]float64, 1024)
+	for i := range out {
+		q := (float64(i) + 0.5) / float64(len(out))
+		out[i] = math.Exp(sigma * math.Sqrt2 * math.Erfinv(2*q-1))
+	}
+	return out
 }
 
 // width is the number of digits of n, so ids of one entity sort in order.

@@ -158,8 +158,35 @@ func (im *Importer) ImportFile(ctx context.Context, entity, path string, opt Opt
 	sum, err := im.run(ctx, e, f, st.Size(), filepath.Base(path), opt)
 	if sum != nil {
 		sum.File = path
+		sum.emptyLists()
 	}
 	return sum, err
+}
+
+// emptyLists makes absent lists empty, so --json prints [] and scripts
+// need not tell null from nothing.
+func (s *Summary) emptyLists() {
+	if s.Loaded == nil {
+		s.Loaded = []tandem.LoadCount{}
+	}
+	if s.Columns == nil {
+		s.Columns = []Mapping{}
+	}
+	if s.Attributes == nil {
+		s.Attributes = []string{}
+	}
+	if s.Normalized == nil {
+		s.Normalized = []Normalization{}
+	}
+	if s.Created == nil {
+		s.Created = []Created{}
+	}
+	if s.Duplicates == nil {
+		s.Duplicates = []Duplicate{}
+	}
+	if s.Errors == nil {
+		s.Errors = []RowError{}
+	}
 }
 
 // run does the import from an open, seekable file.
