@@ -72,7 +72,11 @@ start_cluster() {
 	if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 		useradd --system --home-dir /var/lib/postgresql --shell /bin/sh postgres
 	fi
-	DIR="$(mktemp -d "${TMPDIR:-/tmp}/tandem-pgtest.XXXXXXXX")"
+	# As root the cluster's owner is postgres, who must reach the directory:
+	# use /tmp, not a TMPDIR that may be private to root.
+	local base="${TMPDIR:-/tmp}"
+	[ "$(id -u)" != 0 ] || base=/tmp
+	DIR="$(mktemp -d "$base/tandem-pgtest.XXXXXXXX")"
 	touch "$DIR/.tandem-pgtest"
 	chmod 700 "$DIR"
 	if [ "$(id -u)" = 0 ]; then
@@ -127,15 +131,22 @@ run)
 			stop_cluster "$DIR"
 		fi
 	}
+	child=""
 	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	# On a signal, pass it on to CMD, wait for it, then clean up (EXIT).
+	trap '[ -z "$child" ] || { kill -INT "$child" 2>/dev/null; wait "$child"; }; exit 130' INT
+	trap '[ -z "$child" ] || { kill -TERM "$child" 2>/dev/null; wait "$child"; }; exit 143' TERM
 	start_cluster || die "could not start PostgreSQL"
 	export TANDEM_TEST_POSTGRES="$URL" TANDEM_REQUIRE_POSTGRES=1
+	# CMD runs in the background (keeping stdin) so that the traps above
+	# run as soon as a signal arrives, not when CMD happens to finish.
+	"$@" <&0 &
+	child=$!
 	set +e
-	"$@"
+	wait "$child"
 	status=$?
 	set -e
+	child=""
 	exit "$status"
 	;;
 start)

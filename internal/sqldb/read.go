@@ -42,7 +42,7 @@ func (db *DB) Get(ctx context.Context, entity, id string) (tandem.Record, error)
 	if err != nil {
 		return tandem.Record{}, fmt.Errorf("get: %w", err)
 	}
-	q := "SELECT " + t.selectList(db.dialect) + " FROM " + quote(t.e.Name) + " AS t WHERE t.id = " + db.dialect.param(1)
+	q := t.selectFrom(db.dialect, false) + " WHERE t.id = " + db.dialect.param(1)
 	if t.dup {
 		q += " AND t.dup = 0"
 	}
@@ -98,7 +98,7 @@ func (db *DB) List(ctx context.Context, entity string, q tandem.Query) (tandem.P
 	}
 	n := len(args)
 	args = append(args, int64(limit), int64(q.Offset))
-	sel := "SELECT " + t.selectList(db.dialect) + " FROM " + quote(t.e.Name) + " AS t" + where +
+	sel := t.selectFrom(db.dialect, false) + where +
 		" ORDER BY " + t.keyOrder() + " LIMIT " + db.dialect.param(n+1) + " OFFSET " + db.dialect.param(n+2)
 	err = db.scanRows(ctx, tx, t, sel, args, func(r tandem.Record) error {
 		page.Records = append(page.Records, r)
@@ -127,7 +127,7 @@ func (db *DB) Scan(ctx context.Context, entity string, fn func(tandem.Record) er
 
 // scanTable streams every row of t through q in key order.
 func (db *DB) scanTable(ctx context.Context, q querier, t *table, fn func(tandem.Record) error) error {
-	sel := "SELECT " + t.selectList(db.dialect) + " FROM " + quote(t.e.Name) + " AS t ORDER BY " + t.keyOrder()
+	sel := t.selectFrom(db.dialect, true) + " ORDER BY " + t.keyOrder()
 	var fnErr error
 	err := db.scanRows(ctx, q, t, sel, nil, func(r tandem.Record) error {
 		fnErr = fn(r)
@@ -142,7 +142,7 @@ func (db *DB) scanTable(ctx context.Context, q querier, t *table, fn func(tandem
 	return nil
 }
 
-// scanRows runs a select built on selectList and decodes each row.
+// scanRows runs a select built on selectFrom and decodes each row.
 func (db *DB) scanRows(ctx context.Context, q querier, t *table, query string, args []any, fn func(tandem.Record) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -161,7 +161,7 @@ func (db *DB) scanRows(ctx context.Context, q querier, t *table, query string, a
 	return rows.Err()
 }
 
-// scanRecord decodes the current row of a select built on selectList.
+// scanRecord decodes the current row of a select built on selectFrom.
 func (db *DB) scanRecord(t *table, rows *sql.Rows) (tandem.Record, error) {
 	ncol := len(t.e.Columns)
 	raw := make([]any, ncol+2)
@@ -262,13 +262,35 @@ func (db *DB) decode(t *table, i int, v any) (any, error) {
 }
 
 // parseStoredDate reads a date as SQLite stores it (tandem.FormatValue).
+// Days, the common case, skip time.Parse: scans read millions of them.
 func parseStoredDate(s string) (time.Time, error) {
-	if len(s) == len(time.DateOnly) {
-		return time.Parse(time.DateOnly, s)
+	if len(s) == len(time.DateOnly) && s[4] == '-' && s[7] == '-' {
+		y, m, d := digits(s[0:4]), digits(s[5:7]), digits(s[8:10])
+		if y >= 0 && m >= 1 && m <= 12 && d >= 1 && d <= 31 {
+			t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+			if t.Day() == d { // not February 30th
+				return t, nil
+			}
+		}
+		return time.Parse(time.DateOnly, s) // for its error
 	}
 	return time.Parse(time.RFC3339Nano, s)
 }
 
+// digits parses a short run of ASCII digits, or returns -1.
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// decodeAttrs reads stored attributes; none ("{}") is nil.
 func decodeAttrs(v any) (map[string]string, error) {
 	var s string
 	switch x := v.(type) {
@@ -444,17 +466,20 @@ func (db *DB) filterSQL(t *table, filters []tandem.Filter) (string, []any, error
 		}
 		col := "t." + quote(c.Name)
 		if l := t.links[i]; l != nil {
-			sub := "SELECT 1 FROM " + quote(l.table) + " AS l WHERE l.deal_id = t.id"
+			// Membership as "id IN (deals having the item)", which both
+			// databases answer from the index on the item column.
+			v := "l." + quote(l.value)
+			sub := "SELECT l.deal_id FROM " + quote(l.table) + " AS l"
 			switch {
 			case f.Value == "":
-				conds = append(conds, "NOT EXISTS ("+sub+")")
-			case c.Ref != "" && db.cat != nil && isNamed(db.cat, c.Ref):
+				conds = append(conds, "t.id NOT IN ("+sub+")")
+			case c.Ref != "" && isNamed(db.cat, c.Ref):
 				// Lists of products or features: an id or a name.
-				v := next(f.Value)
-				conds = append(conds, "EXISTS ("+sub+" AND (l."+quote(l.value)+" = "+v+" OR l."+quote(l.value)+
-					" IN (SELECT id FROM "+quote(c.Ref)+" WHERE lower(name) = lower("+next(f.Value)+"))))")
+				p := next(f.Value)
+				conds = append(conds, "t.id IN ("+sub+" WHERE "+v+" = "+p+" OR "+v+" IN (SELECT id FROM "+quote(c.Ref)+
+					" WHERE lower(name) = lower("+next(f.Value)+")))")
 			default:
-				conds = append(conds, "EXISTS ("+sub+" AND l."+quote(l.value)+" = "+next(f.Value)+")")
+				conds = append(conds, "t.id IN ("+sub+" WHERE "+v+" = "+next(f.Value)+")")
 			}
 			continue
 		}
@@ -533,19 +558,21 @@ func (db *DB) attrExpr(name string, next func(any) string) string {
 	if db.dialect == dialectPostgres {
 		return "(t.attrs->>" + next(name) + ")"
 	}
-	// A quoted JSON path label takes any key except one with a double quote,
-	// which SQLite paths cannot spell; look that one up by key.
-	if strings.Contains(name, `"`) {
+	// A quoted JSON path label takes any key but one with a double quote or
+	// a backslash, which SQLite paths cannot spell; look those up by key.
+	if strings.ContainsAny(name, `"\`) {
 		return "(SELECT value FROM json_each(t.attrs) WHERE key = " + next(name) + ")"
 	}
 	return "json_extract(t.attrs, " + next(`$."`+name+`"`) + ")"
 }
 
+// isNamed reports whether rows of entity have names references may use.
 func isNamed(cat *tandem.Catalog, entity string) bool {
 	e, err := cat.Entity(entity)
 	return err == nil && e.Named
 }
 
+// parseBool reads a boolean filter value in the spellings people use.
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "t", "yes", "y", "1":

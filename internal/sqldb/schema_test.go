@@ -38,86 +38,111 @@ type dbTable struct {
 // and tandem.NewCatalog cannot drift apart: every entity has its table,
 // every column its SQL column of the right type (list columns of deals their
 // link table), keys, deferred foreign keys, indexes and enum checks.
+//
+// It checks again after loads, since a load into empty SQLite tables drops
+// indexes and must build them all again before it commits.
 func TestSchemaMatchesCatalog(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
+		t.Run("fresh", func(t *testing.T) { checkSchema(t, db) })
+		// A rolled-back load into empty tables.
 		ctx := context.Background()
-		for _, e := range db.cat.Entities() {
-			st := db.tables[e.Name]
-			got, err := db.describe(ctx, e.Name)
-			if err != nil {
-				t.Fatalf("%s: %v", e.Name, err)
-			}
-			if len(got.columns) == 0 {
-				t.Errorf("no table %s", e.Name)
-				continue
-			}
-			want := map[string]bool{"attrs": true}
-			for i, c := range e.Columns {
-				if l := st.links[i]; l != nil {
-					checkLinkTable(t, db, e, &c, l)
-					continue
-				}
-				want[c.Name] = true
-				gc, ok := got.columns[c.Name]
-				if !ok {
-					t.Errorf("%s.%s: no such column", e.Name, c.Name)
-					continue
-				}
-				if wt := db.dialect.sqlType(c.Kind); gc.typ != wt {
-					t.Errorf("%s.%s: type %s, want %s for a %s column", e.Name, c.Name, gc.typ, wt, c.Kind)
-				}
-				// Only the key is NOT NULL (see the migration's header).
-				if gc.notNull != (i == 0) {
-					t.Errorf("%s.%s: NOT NULL is %v, want it on the id only", e.Name, c.Name, gc.notNull)
-				}
-				if c.Ref != "" {
-					if !slices.Contains(got.fks, dbFK{column: c.Name, parent: c.Ref, deferred: true}) {
-						t.Errorf("%s.%s: no deferred foreign key to %s (have %+v)", e.Name, c.Name, c.Ref, got.fks)
-					}
-					if !got.indexed[c.Name] {
-						t.Errorf("%s.%s: foreign key column without an index", e.Name, c.Name)
-					}
-				}
-				for _, v := range c.Enum {
-					if !strings.Contains(got.checks, "'"+v+"'") {
-						t.Errorf("%s.%s: no CHECK allows %q", e.Name, c.Name, v)
-					}
-				}
-			}
-			if st.dup {
-				want["dup"] = true
-				if gc := got.columns["dup"]; !gc.notNull || gc.typ != db.dialect.sqlType(tandem.KindInt) && gc.typ != "integer" {
-					t.Errorf("%s.dup: %+v, want an integer NOT NULL", e.Name, gc)
-				}
-			}
-			if gc := got.columns["attrs"]; !gc.notNull || gc.typ != map[dialect]string{dialectSQLite: "text", dialectPostgres: "jsonb"}[db.dialect] {
-				t.Errorf("%s.attrs: %+v", e.Name, gc)
-			}
-			for name := range got.columns {
-				if !want[name] {
-					t.Errorf("%s.%s: column not in the catalog", e.Name, name)
-				}
-			}
-			wantPK := []string{"id"}
-			if st.dup {
-				wantPK = []string{"id", "dup"}
-			}
-			if !slices.Equal(got.pk, wantPK) {
-				t.Errorf("%s: primary key %v, want %v", e.Name, got.pk, wantPK)
-			}
+		l, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// The indexes the reports filter on.
-		for _, ix := range []string{"deals.stage", "deals.outcome", "deals.closed", "deals.created", "subscriptions.status", "usage.at"} {
-			tbl, col, _ := strings.Cut(ix, ".")
-			got, err := db.describe(ctx, tbl)
-			if err != nil {
+		g := entity(t, db, "deals")
+		for i := range 1500 {
+			if err := l.Put(ctx, g, row(t, g, "id", fmt.Sprint(i), "stage", "New")); err != nil {
 				t.Fatal(err)
 			}
-			if !got.indexed[col] {
-				t.Errorf("no index on %s", ix)
+		}
+		l.Rollback()
+		t.Run("after rollback", func(t *testing.T) { checkSchema(t, db) })
+		load(t, db, fixture(t, db)...)
+		t.Run("after loads", func(t *testing.T) { checkSchema(t, db) })
+	})
+}
+
+// checkSchema compares the database's description of every table with
+// the catalog.
+func checkSchema(t *testing.T, db *DB) {
+	ctx := context.Background()
+	for _, e := range db.cat.Entities() {
+		st := db.tables[e.Name]
+		got, err := db.describe(ctx, e.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name, err)
+		}
+		if len(got.columns) == 0 {
+			t.Errorf("no table %s", e.Name)
+			continue
+		}
+		want := map[string]bool{"attrs": true}
+		for i, c := range e.Columns {
+			if l := st.links[i]; l != nil {
+				checkLinkTable(t, db, e, &c, l)
+				continue
+			}
+			want[c.Name] = true
+			gc, ok := got.columns[c.Name]
+			if !ok {
+				t.Errorf("%s.%s: no such column", e.Name, c.Name)
+				continue
+			}
+			if wt := db.dialect.sqlType(c.Kind); gc.typ != wt {
+				t.Errorf("%s.%s: type %s, want %s for a %s column", e.Name, c.Name, gc.typ, wt, c.Kind)
+			}
+			// Only the key is NOT NULL (see the migration's header).
+			if gc.notNull != (i == 0) {
+				t.Errorf("%s.%s: NOT NULL is %v, want it on the id only", e.Name, c.Name, gc.notNull)
+			}
+			if c.Ref != "" {
+				if !slices.Contains(got.fks, dbFK{column: c.Name, parent: c.Ref, deferred: true}) {
+					t.Errorf("%s.%s: no deferred foreign key to %s (have %+v)", e.Name, c.Name, c.Ref, got.fks)
+				}
+				if !got.indexed[c.Name] {
+					t.Errorf("%s.%s: foreign key column without an index", e.Name, c.Name)
+				}
+			}
+			for _, v := range c.Enum {
+				if !strings.Contains(got.checks, "'"+v+"'") {
+					t.Errorf("%s.%s: no CHECK allows %q", e.Name, c.Name, v)
+				}
 			}
 		}
-	})
+		if st.dup {
+			want["dup"] = true
+			if gc := got.columns["dup"]; !gc.notNull || gc.typ != db.dialect.sqlType(tandem.KindInt) && gc.typ != "integer" {
+				t.Errorf("%s.dup: %+v, want an integer NOT NULL", e.Name, gc)
+			}
+		}
+		if gc := got.columns["attrs"]; !gc.notNull || gc.typ != map[dialect]string{dialectSQLite: "text", dialectPostgres: "jsonb"}[db.dialect] {
+			t.Errorf("%s.attrs: %+v", e.Name, gc)
+		}
+		for name := range got.columns {
+			if !want[name] {
+				t.Errorf("%s.%s: column not in the catalog", e.Name, name)
+			}
+		}
+		wantPK := []string{"id"}
+		if st.dup {
+			wantPK = []string{"id", "dup"}
+		}
+		if !slices.Equal(got.pk, wantPK) {
+			t.Errorf("%s: primary key %v, want %v", e.Name, got.pk, wantPK)
+		}
+	}
+	// The indexes the reports filter on.
+	for _, ix := range []string{"deals.stage", "deals.outcome", "deals.closed", "deals.created", "subscriptions.status", "usage.at"} {
+		tbl, col, _ := strings.Cut(ix, ".")
+		got, err := db.describe(ctx, tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.indexed[col] {
+			t.Errorf("no index on %s", ix)
+		}
+	}
 }
 
 // checkLinkTable checks the link table of a list column of deals.
@@ -220,9 +245,6 @@ func (db *DB) describe(ctx context.Context, name string) (*dbTable, error) {
 			out.indexed[col] = true
 			return nil
 		})
-		if len(out.pk) > 0 {
-			out.indexed[out.pk[0]] = true // WITHOUT ROWID: the table is its key's index
-		}
 		return out, err
 	}
 

@@ -79,6 +79,7 @@ func Open(ctx context.Context, dsn string, cat *tandem.Catalog) (*DB, error) {
 	return db, nil
 }
 
+// openSQLite opens the writer and reader pools on the file at path.
 func (db *DB) openSQLite(ctx context.Context, path string) error {
 	if path == "" {
 		return tandem.Errorf(tandem.EINVALID, "the store path is empty")
@@ -113,6 +114,8 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	return db.reader.PingContext(ctx)
 }
 
+// openPostgres opens one pool for reads and loads: PostgreSQL has no
+// single-writer limit to work around.
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {

@@ -21,7 +21,7 @@ CREATE TABLE accounts (
 	attrs      jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id)
 );
-CREATE INDEX accounts_parent_id_idx ON accounts (parent_id);
+CREATE INDEX accounts_parent_id_idx ON accounts (parent_id) WHERE parent_id IS NOT NULL;
 
 CREATE TABLE reps (
 	id       text COLLATE "C" NOT NULL,
@@ -46,8 +46,8 @@ CREATE TABLE leads (
 	attrs         jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id)
 );
-CREATE INDEX leads_account_id_idx ON leads (account_id);
-CREATE INDEX leads_rep_id_idx ON leads (rep_id);
+CREATE INDEX leads_account_id_idx ON leads (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX leads_rep_id_idx ON leads (rep_id) WHERE rep_id IS NOT NULL;
 
 CREATE TABLE products (
 	id       text COLLATE "C" NOT NULL,
@@ -72,7 +72,7 @@ CREATE TABLE features (
 	attrs        jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id)
 );
-CREATE INDEX features_product_id_idx ON features (product_id);
+CREATE INDEX features_product_id_idx ON features (product_id) WHERE product_id IS NOT NULL;
 
 -- deals.products, features, loss_reasons and competitors are in the deal_*
 -- link tables below.
@@ -93,12 +93,12 @@ CREATE TABLE deals (
 	attrs       jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id)
 );
-CREATE INDEX deals_account_id_idx ON deals (account_id);
-CREATE INDEX deals_lead_id_idx ON deals (lead_id);
-CREATE INDEX deals_rep_id_idx ON deals (rep_id);
+CREATE INDEX deals_account_id_idx ON deals (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX deals_lead_id_idx ON deals (lead_id) WHERE lead_id IS NOT NULL;
+CREATE INDEX deals_rep_id_idx ON deals (rep_id) WHERE rep_id IS NOT NULL;
 CREATE INDEX deals_stage_idx ON deals (stage);
 CREATE INDEX deals_outcome_idx ON deals (outcome);
-CREATE INDEX deals_closed_idx ON deals (closed);
+CREATE INDEX deals_closed_idx ON deals (closed) WHERE closed IS NOT NULL;
 CREATE INDEX deals_created_idx ON deals (created);
 
 -- The link tables' primary key (deal_id, position) also serves as the index
@@ -143,7 +143,7 @@ CREATE TABLE deal_stages (
 	attrs       jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX deal_stages_deal_id_idx ON deal_stages (deal_id);
+CREATE INDEX deal_stages_deal_id_idx ON deal_stages (deal_id) WHERE deal_id IS NOT NULL;
 
 CREATE TABLE line_items (
 	id          text COLLATE "C" NOT NULL,
@@ -156,8 +156,8 @@ CREATE TABLE line_items (
 	attrs       jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX line_items_deal_id_idx ON line_items (deal_id);
-CREATE INDEX line_items_product_id_idx ON line_items (product_id);
+CREATE INDEX line_items_deal_id_idx ON line_items (deal_id) WHERE deal_id IS NOT NULL;
+CREATE INDEX line_items_product_id_idx ON line_items (product_id) WHERE product_id IS NOT NULL;
 
 CREATE TABLE subscriptions (
 	id             text COLLATE "C" NOT NULL,
@@ -172,7 +172,7 @@ CREATE TABLE subscriptions (
 	attrs          jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id)
 );
-CREATE INDEX subscriptions_account_id_idx ON subscriptions (account_id);
+CREATE INDEX subscriptions_account_id_idx ON subscriptions (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX subscriptions_status_idx ON subscriptions (status);
 
 CREATE TABLE usage (
@@ -187,9 +187,9 @@ CREATE TABLE usage (
 	attrs            jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX usage_account_id_idx ON usage (account_id);
-CREATE INDEX usage_feature_id_idx ON usage (feature_id);
-CREATE INDEX usage_subscription_id_idx ON usage (subscription_id);
+CREATE INDEX usage_account_id_idx ON usage (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX usage_feature_id_idx ON usage (feature_id) WHERE feature_id IS NOT NULL;
+CREATE INDEX usage_subscription_id_idx ON usage (subscription_id) WHERE subscription_id IS NOT NULL;
 CREATE INDEX usage_at_idx ON usage (at);
 
 CREATE TABLE adoptions (
@@ -202,8 +202,8 @@ CREATE TABLE adoptions (
 	attrs       jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX adoptions_account_id_idx ON adoptions (account_id);
-CREATE INDEX adoptions_feature_id_idx ON adoptions (feature_id);
+CREATE INDEX adoptions_account_id_idx ON adoptions (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX adoptions_feature_id_idx ON adoptions (feature_id) WHERE feature_id IS NOT NULL;
 
 CREATE TABLE tickets (
 	id            text COLLATE "C" NOT NULL,
@@ -218,7 +218,7 @@ CREATE TABLE tickets (
 	attrs         jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX tickets_account_id_idx ON tickets (account_id);
+CREATE INDEX tickets_account_id_idx ON tickets (account_id) WHERE account_id IS NOT NULL;
 
 CREATE TABLE churn_events (
 	id               text COLLATE "C" NOT NULL,
@@ -232,8 +232,8 @@ CREATE TABLE churn_events (
 	attrs            jsonb NOT NULL DEFAULT '{}',
 	PRIMARY KEY (id, dup)
 );
-CREATE INDEX churn_events_account_id_idx ON churn_events (account_id);
-CREATE INDEX churn_events_subscription_id_idx ON churn_events (subscription_id);
+CREATE INDEX churn_events_account_id_idx ON churn_events (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX churn_events_subscription_id_idx ON churn_events (subscription_id) WHERE subscription_id IS NOT NULL;
 
 CREATE TABLE glossary (
 	id          text COLLATE "C" NOT NULL,
