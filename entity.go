@@ -281,3 +281,15 @@ func AttrKeys(recs []Record) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ParseBool reads the yes/no spellings that CRMs, spreadsheets and people
+// use (true/false, yes/no, y/n, t/f, 1/0, any case); ok is false otherwise.
+func ParseBool(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "t", "yes", "y", "1":
+		return true, true
+	case "false", "f", "no", "n", "0":
+		return false, true
+	}
+	return false, false
+}

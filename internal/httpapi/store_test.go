@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/sqldb/sqldbtest"
 	"github.com/tandemhq/tandem/internal/testdb"
 )
 
@@ -14,5 +15,5 @@ func dialects(t *testing.T) []string { return testdb.Dialects(t) }
 // ends.
 func openStore(t *testing.T, dialect string, cat *tandem.Catalog) tandem.Store {
 	t.Helper()
-	return testdb.Open(t, dialect, cat)
+	return sqldbtest.Open(t, dialect, cat)
 }

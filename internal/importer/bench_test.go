@@ -11,7 +11,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/importer"
-	"github.com/tandemhq/tandem/internal/testdb"
+	"github.com/tandemhq/tandem/internal/sqldb/sqldbtest"
 )
 
 // BenchmarkImportDeals imports a 100,000-row canonical deals CSV (with
@@ -49,7 +49,7 @@ func BenchmarkImportDeals(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		cat := tandem.NewCatalog()
-		db := testdb.Open(b, "sqlite", cat)
+		db := sqldbtest.Open(b, "sqlite", cat)
 		im := &importer.Importer{Store: db, Catalog: cat}
 		for _, e := range []string{"accounts", "reps"} {
 			if _, err := im.ImportFile(ctx, e, filepath.Join(dir, e+".csv"), importer.Options{}); err != nil {

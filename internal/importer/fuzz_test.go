@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/testdb"
+	"github.com/tandemhq/tandem/internal/sqldb/sqldbtest"
 )
 
 // FuzzDateParser: parsing never panics, and a parsed date formatted the
@@ -84,7 +84,7 @@ func FuzzCSVImport(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	cat := tandem.NewCatalog()
-	db := testdb.Open(f, "sqlite", cat)
+	db := sqldbtest.Open(f, "sqlite", cat)
 	im := &Importer{Store: db, Catalog: cat}
 	deals, _ := cat.Entity("deals")
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/importer"
 	"github.com/tandemhq/tandem/internal/sqldb"
+	"github.com/tandemhq/tandem/internal/sqldb/sqldbtest"
 	"github.com/tandemhq/tandem/internal/testdb"
 )
 
@@ -24,7 +25,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, dialect string) *fixture {
 	cat := tandem.NewCatalog()
-	db := testdb.Open(t, dialect, cat)
+	db := sqldbtest.Open(t, dialect, cat)
 	return &fixture{t: t, db: db, im: &importer.Importer{Store: db, Catalog: cat}, cat: cat}
 }
 

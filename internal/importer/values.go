@@ -135,13 +135,10 @@ func groupedThousands(s string) bool {
 	return true
 }
 
-// parseBool reads the yes/no spellings CRMs and spreadsheets use.
+// parseBool reads a boolean cell, with an error users can act on.
 func parseBool(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true", "t", "yes", "y", "1":
-		return true, nil
-	case "false", "f", "no", "n", "0":
-		return false, nil
+	if v, ok := tandem.ParseBool(s); ok {
+		return v, nil
 	}
 	return false, fmt.Errorf("cannot read %q as true/false", s)
 }

@@ -2,18 +2,12 @@ package sqldb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/testdb"
 )
 
 // testDialects lists the dialects every store test runs on: SQLite always,
@@ -23,45 +17,9 @@ import (
 func testDialects() []string { return []string{"sqlite", "postgres"} }
 
 // testDSN returns the address of a fresh, empty store of the dialect that
-// is removed when the test ends: a file in t.TempDir, or a new PostgreSQL
-// database with a random name, dropped afterwards.
-func testDSN(t testing.TB, dialect string) string {
-	t.Helper()
-	if dialect == "sqlite" {
-		return filepath.Join(t.TempDir(), "tandem.db")
-	}
-	base := os.Getenv("TANDEM_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("TANDEM_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("TANDEM_REQUIRE_POSTGRES=1 but TANDEM_TEST_POSTGRES is not set: run the tests through scripts/pgtest.sh run -- go test ...")
-		}
-		t.Skip("TANDEM_TEST_POSTGRES is not set; run through scripts/pgtest.sh to test PostgreSQL")
-	}
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		t.Fatalf("TANDEM_TEST_POSTGRES: %v", err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	var b [8]byte
-	rand.Read(b[:])
-	name := "tandem_sqldb_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("TANDEM_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+// is removed when the test ends (skipped or failed without a server, as
+// internal/testdb decides).
+func testDSN(t testing.TB, dialect string) string { return testdb.DSN(t, dialect) }
 
 // openTest opens a fresh store, closed when the test ends.
 func openTest(t testing.TB, dialect string) *DB {

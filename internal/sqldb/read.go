@@ -574,11 +574,8 @@ func isNamed(cat *tandem.Catalog, entity string) bool {
 
 // parseBool reads a boolean filter value in the spellings people use.
 func parseBool(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true", "t", "yes", "y", "1":
-		return true, nil
-	case "false", "f", "no", "n", "0":
-		return false, nil
+	if v, ok := tandem.ParseBool(s); ok {
+		return v, nil
 	}
 	return false, errors.New("not a boolean")
 }

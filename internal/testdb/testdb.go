@@ -1,11 +1,12 @@
-// Package testdb opens fresh, real stores for tests: a SQLite file in the
-// test's temporary directory and, when TANDEM_TEST_POSTGRES names a server,
-// a new PostgreSQL database that is dropped when the test ends. There are no
-// fakes: every test that uses it runs against the real engines.
+// Package testdb gives tests fresh, real store addresses: a SQLite file in
+// the test's temporary directory and, when TANDEM_TEST_POSTGRES names a
+// server, a new PostgreSQL database that is dropped when the test ends.
+// There are no fakes: every test that uses it runs against the real engines.
+// It does not open stores itself, so the store's own tests can use it;
+// internal/sqldb/sqldbtest opens them for everyone else.
 package testdb
 
 import (
-	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -15,8 +16,6 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx", for CREATE DATABASE
-	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/sqldb"
 )
 
 // Dialects lists the backends a test should run on: sqlite always, and
@@ -43,7 +42,10 @@ func DSN(t testing.TB, dialect string) string {
 	}
 	base := os.Getenv("TANDEM_TEST_POSTGRES")
 	if base == "" {
-		t.Skip("TANDEM_TEST_POSTGRES is not set")
+		if os.Getenv("TANDEM_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("TANDEM_REQUIRE_POSTGRES=1 but TANDEM_TEST_POSTGRES is not set: run the tests through scripts/pgtest.sh run -- go test ...")
+		}
+		t.Skip("TANDEM_TEST_POSTGRES is not set; run through scripts/pgtest.sh to test PostgreSQL")
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -54,10 +56,12 @@ func DSN(t testing.TB, dialect string) string {
 	name := "tandem_test_" + hex.EncodeToString(b[:])
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		admin.Close()
-		t.Fatalf("create database: %v", err)
+		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
 		admin.Close()
 	})
 	u, err := url.Parse(base)
@@ -66,15 +70,4 @@ func DSN(t testing.TB, dialect string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
-}
-
-// Open opens a fresh store of the dialect, closed when the test ends.
-func Open(t testing.TB, dialect string, cat *tandem.Catalog) *sqldb.DB {
-	t.Helper()
-	db, err := sqldb.Open(context.Background(), DSN(t, dialect), cat)
-	if err != nil {
-		t.Fatalf("open %s store: %v", dialect, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
