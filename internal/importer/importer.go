@@ -293,7 +293,6 @@ func (im *Importer) run(ctx context.Context, e *tandem.Entity, f io.ReadSeeker, 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		sum.Rows++
 		if err != nil {
 			var pe *csv.ParseError
@@ -307,6 +306,9 @@ func (im *Importer) run(ctx context.Context, e *tandem.Entity, f io.ReadSeeker, 
 			}
 			continue
 		}
+		// FieldPos is valid only for a record that was read whole: a
+		// parse error can leave no fields at all.
+		line, _ := cr.FieldPos(0)
 		if err := p.row(ctx, line, rec); err != nil {
 			return sum, fmt.Errorf("import %s line %d: %w", name, line, err)
 		}

@@ -294,6 +294,17 @@ func TestSalesforceExports(t *testing.T) {
 		if n := f.count("deal_stages"); n != 3 {
 			t.Errorf("stage history rows = %d", n)
 		}
+		f.mustLoad("products", "id,name,aliases\nPlatform,Platform,\nInsights,Insights Add-on,INS\n", importer.Options{})
+		items := f.mustLoad("line_items", "@testdata/sf_lineitem.csv", importer.Options{})
+		if items.Format != importer.FormatSalesforce || f.count("line_items") != 2 {
+			t.Fatalf("line items: format %s, %d rows", items.Format, f.count("line_items"))
+		}
+		li := f.get("line_items", "00k5g00000Li002AAA")
+		for col, want := range map[string]string{"deal_id": "0065g00000AbCd1AAF", "product_id": "Insights", "quantity": "200", "unit_price": "100", "amount": "20000"} {
+			if got := f.value("line_items", li, col); got != want {
+				t.Errorf("line item %s = %q, want %q", col, got, want)
+			}
+		}
 		won := f.get("deals", "0065g00000AbCd1AAF")
 		for col, want := range map[string]string{"outcome": "won", "type": "new", "amount": "120000", "source": "Web",
 			"rep_id": "0055g00000Own01AAA", "created": "2024-01-10T14:03:22Z", "closed": "2024-03-28"} {
