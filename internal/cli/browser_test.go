@@ -35,6 +35,33 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startServer runs `tandem serve` on the store in-process, on a free port,
+// until the test ends, and returns its URL.
+func startServer(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int)
+	go func() {
+		done <- cli.Main(ctx, []string{"--db", dsn, "--log-level", "warn", "serve", "--addr", "127.0.0.1:0"}, out, &syncBuffer{}, func(string) string { return "" }, cli.Version{Version: "test"})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	})
+	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		url = urlRe.FindString(out.String())
+	}
+	if url == "" {
+		t.Fatalf("serve printed no URL: %q", out.String())
+	}
+	return url
+}
+
 // chromium returns the browser's path, skipping the test when there is none
 // unless the test script demands a browser.
 func chromium(t *testing.T) string {
@@ -60,26 +87,7 @@ func TestServedPageInBrowser(t *testing.T) {
 	if code, _, errOut := run(t, "--db", dsn, "demo", "--no-serve", "--deals", "500"); code != 0 {
 		t.Fatalf("demo: %s", errOut)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan int)
-	go func() {
-		done <- cli.Main(ctx, []string{"--db", dsn, "--log-level", "warn", "serve", "--addr", "127.0.0.1:0"}, out, &syncBuffer{}, func(string) string { return "" }, cli.Version{Version: "test"})
-	}()
-	defer func() {
-		stop()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d", code)
-		}
-	}()
-	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		url = urlRe.FindString(out.String())
-	}
-	if url == "" {
-		t.Fatalf("serve printed no URL: %q", out.String())
-	}
+	url := startServer(t, dsn)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,

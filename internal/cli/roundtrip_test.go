@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -104,4 +105,51 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("lengths differ: %d vs %d lines", len(la), len(lb))
+}
+
+// TestBackupWhileServing takes a backup of a store that `tandem serve` has
+// open and is answering requests from, and requires the copy to hold the
+// same rows.
+func TestBackupWhileServing(t *testing.T) {
+	dsn := testdb.DSN(t, "sqlite")
+	if code, _, errOut := run(t, "--db", dsn, "demo", "--no-serve", "--deals", "300"); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	url := startServer(t, dsn)
+	stop := make(chan struct{})
+	served := make(chan int)
+	go func() {
+		n := 0
+		defer func() { served <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := http.Get(url + "api/v1/deals?limit=50")
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				n++
+			}
+		}
+	}()
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	code, _, errOut := run(t, "--db", dsn, "backup", backup)
+	close(stop)
+	if n := <-served; n == 0 {
+		t.Error("the server answered no request during the backup")
+	}
+	if code != 0 {
+		t.Fatalf("backup: %s", errOut)
+	}
+	if a, b := dump(t, dsn), dump(t, backup); a != b {
+		t.Fatalf("backup differs from the store:\n%s", firstDiff(a, b))
+	}
+	if code, _, _ := run(t, "--db", dsn, "backup", backup); code != 2 {
+		t.Errorf("backup over an existing file exited %d, want 2", code)
+	}
 }
