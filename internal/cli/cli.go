@@ -38,6 +38,9 @@ type app struct {
 	db       string
 	logLevel string
 	jsonOut  bool
+	// started is set once a command's own code runs: errors before that
+	// (unknown commands and flags, wrong arguments) are usage errors.
+	started bool
 }
 
 // Main runs the command line with args (without the program name) and
@@ -66,6 +69,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprintln(stderr, "tandem: interrupted; nothing half-written was kept")
 		return 130
 	}
+	var te *tandem.Error
+	if !a.started && !errors.As(err, &te) {
+		err = &tandem.Error{Code: tandem.EINVALID, Message: err.Error() + " (see tandem --help)"}
+	}
 	fmt.Fprintf(stderr, "tandem: %v\n", err)
 	return tandem.ExitCode(err)
 }
@@ -82,6 +89,7 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.started = true
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 				return tandem.Errorf(tandem.EINVALID, "--log-level %q: use debug, info, warn or error", a.logLevel)

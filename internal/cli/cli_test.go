@@ -205,3 +205,24 @@ func TestREADMEDatasetCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestUsageErrorsAndSecrets(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "t.db")
+	for _, args := range [][]string{
+		{"--db", dsn, "deals", "list", "--limit", "abc"},
+		{"--db", dsn, "import", "deals"},
+		{"--db", dsn, "nosuchcommand"},
+		{"--db", dsn, "--no-such-flag", "version"},
+	} {
+		if code, _, errOut := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut)
+		}
+	}
+	code, out, errOut := run(t, "--db", "postgres://u:hunter1@127.0.0.1:1/db?sslpassword=hunter2&connect_timeout=2", "migrate", "status")
+	if code == 0 {
+		t.Fatal("connecting to a closed port succeeded")
+	}
+	if strings.Contains(out+errOut, "hunter") {
+		t.Errorf("a password reached the output: %s", errOut)
+	}
+}

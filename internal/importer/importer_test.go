@@ -438,3 +438,53 @@ func TestCancelledImportWritesNothing(t *testing.T) {
 		t.Error("a cancelled import left rows")
 	}
 }
+
+// TestReviewRegressions covers import mistakes found in review, each once
+// reproduced with the real binary.
+func TestReviewRegressions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *fixture) {
+		t.Run("derived ids use resolved references", func(t *testing.T) {
+			g := newFixture(t, f.db.Dialect())
+			g.mustLoad("accounts", "id,name\nacc1,Acme\n", importer.Options{})
+			g.mustLoad("adoptions", "account_id,feature_id\nAcme,SSO\n", importer.Options{})
+			g.mustLoad("adoptions", "account_id,feature_id\nacc1,sso\n", importer.Options{})
+			if n := g.count("adoptions"); n != 1 {
+				t.Errorf("the same adoption named two ways made %d rows", n)
+			}
+			g.get("adoptions", "acc1|SSO")
+		})
+		t.Run("references within a file match ids, not look-alike names", func(t *testing.T) {
+			g := newFixture(t, f.db.Dialect())
+			g.mustLoad("accounts", "id,name,parent_id\na1,C-3,\nb2,Child,c3\nc3,Parent,\n", importer.Options{})
+			if got := g.value("accounts", g.get("accounts", "b2"), "parent_id"); got != "c3" {
+				t.Errorf("parent = %q, want c3", got)
+			}
+		})
+		t.Run("column and attr column with one name", func(t *testing.T) {
+			_, err := f.load("accounts", "id,name,Color,attr.Color\na1,Acme,red,blue\n", importer.Options{})
+			if err == nil || !strings.Contains(err.Error(), `both become attribute "Color"`) {
+				t.Errorf("err = %v", err)
+			}
+		})
+		t.Run("skipped duplicates create nothing", func(t *testing.T) {
+			g := newFixture(t, f.db.Dialect())
+			s := g.mustLoad("deals", "id,stage,products\nd1,Won,Alpha\nd1,Won,Ghost\n", importer.Options{OnDuplicate: "first"})
+			if g.count("products") != 1 || len(s.Created) != 1 {
+				t.Errorf("products = %d, created = %+v", g.count("products"), s.Created)
+			}
+		})
+		t.Run("one bad row makes no false unknown references", func(t *testing.T) {
+			sum, err := f.load("accounts", "id,name,employees,parent_id\nx1,One,-5,\nx2,Two,3,x3\nx3,Three,4,\n", importer.Options{})
+			if err == nil || len(sum.Errors) != 1 {
+				t.Errorf("errors = %v (%v), want only the negative employees", sum.Errors, err)
+			}
+		})
+		t.Run("large integers stay exact", func(t *testing.T) {
+			g := newFixture(t, f.db.Dialect())
+			g.mustLoad("accounts", "id,name,employees\nbig,Big,9007199254740993\n", importer.Options{})
+			if got := g.value("accounts", g.get("accounts", "big"), "employees"); got != "9007199254740993" {
+				t.Errorf("employees = %s", got)
+			}
+		})
+	})
+}

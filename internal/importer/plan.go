@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ type plan struct {
 	deferred   []deferredRef
 	adopted    map[string]bool
 	loader     tandem.Loader
+	// fatal is a store failure met while resolving (creating a catalog
+	// entry); the row loop returns it.
+	fatal error
 }
 
 func newPlan(ctx context.Context, im *Importer, e *tandem.Entity, header []string, format string, opt Options, dates *DateParser) (*plan, error) {
@@ -161,10 +165,17 @@ func newPlan(ctx context.Context, im *Importer, e *tandem.Entity, header []strin
 		// "No" both mean not adopted, but the difference is not lost.
 		p.feats = append(p.feats, childCol{src: si, header: header[si], value: strings.TrimSpace(header[si])})
 	}
+	attrFrom := map[string]string{}
 	for i, h := range header {
-		if !used[i] {
-			p.attrs = append(p.attrs, attrCol{src: i, name: strings.TrimPrefix(strings.TrimSpace(h), "attr.")})
+		if used[i] {
+			continue
 		}
+		name := strings.TrimPrefix(strings.TrimSpace(h), "attr.")
+		if other, clash := attrFrom[name]; clash {
+			return nil, tandem.Errorf(tandem.EINVALID, "columns %q and %q would both become attribute %q; rename one", other, h, name)
+		}
+		attrFrom[name] = h
+		p.attrs = append(p.attrs, attrCol{src: i, name: name})
 	}
 
 	for _, c := range p.cols {
@@ -344,9 +355,6 @@ func (p *plan) convertRow(line int, rec []string, report bool) ([]any, bool) {
 			vals[ai] = acct
 		}
 	}
-	if _, ii := p.e.Column("id"); len(p.e.IDFrom) > 0 && isEmpty(vals[ii]) {
-		vals[ii] = deriveID(p.e, vals)
-	}
 	return vals, ok
 }
 
@@ -387,10 +395,10 @@ func (p *plan) findLast(cr *csv.Reader) error {
 			return err
 		}
 		line, _ := cr.FieldPos(0)
-		if vals, _ := p.convertRow(line, rec, false); vals != nil {
-			if id, ok := vals[0].(string); ok && id != "" {
-				p.keepLine[id] = line
-			}
+		vals, _ := p.convertRow(line, rec, false)
+		p.quietResolveKeys(vals)
+		if id := p.rowID(vals); id != "" {
+			p.keepLine[id] = line
 		}
 	}
 }
@@ -419,50 +427,33 @@ func (p *plan) row(ctx context.Context, line int, rec []string) error {
 			p.errorf(line, p.cols[si].srcName, "", "a subscription needs start or tenure_months")
 		}
 	}
-	for i, c := range p.cols {
-		if c.col.Ref == "" {
-			continue
-		}
-		switch v := vals[i].(type) {
-		case string:
-			if id, ok := p.resolve(ctx, line, c, v); ok {
-				vals[i] = id
-			}
-		case []string:
-			out := make([]string, 0, len(v))
-			for _, item := range v {
-				if id, ok := p.resolve(ctx, line, c, item); ok && !contains(out, id) {
-					out = append(out, id)
-				}
-			}
-			vals[i] = out
+	// Rows with ids of their own are checked for duplicates before their
+	// references are resolved, so a skipped row creates no catalog entry.
+	// Rows keyed by their columns need the resolved references first: the
+	// same row must get the same id whether it names an account by id or
+	// by name.
+	derived := len(e.IDFrom) > 0
+	if derived {
+		if err := p.resolveRefs(ctx, line, vals); err != nil {
+			return err
 		}
 	}
-
-	id, _ := vals[0].(string)
-	dup := 0
-	if id != "" {
-		if first, seen := p.firstLine[id]; seen {
-			if len(p.dupLines[id]) == 0 {
-				p.dupLines[id] = []int{first}
-			}
-			p.dupLines[id] = append(p.dupLines[id], line)
-			switch p.opt.OnDuplicate {
-			case DupError:
-				p.errorf(line, p.cols[0].srcName, id, "duplicate id %q (first on line %d); choose --on-duplicate first, last or keep-all to load the file anyway", id, first)
-			case DupFirst:
-				p.skipped++
-				return nil
-			case DupKeepAll:
-				dup = len(p.dupLines[id]) - 1
-			}
-		} else {
-			p.firstLine[id] = line
+	id := p.rowID(vals)
+	vals[0] = id
+	dup, skip := p.checkDuplicate(line, id)
+	if skip {
+		return nil
+	}
+	if !derived {
+		if err := p.resolveRefs(ctx, line, vals); err != nil {
+			return err
 		}
-		if p.opt.OnDuplicate == DupLast && p.keepLine[id] != line {
-			p.skipped++
-			return nil
-		}
+	}
+	// Later rows may refer to this one even when it has errors: add it
+	// first, so one bad row does not turn into false "unknown" errors.
+	if x := p.refs[e.Name]; x != nil && id != "" {
+		name, _ := vals[1].(string)
+		x.add(id, name)
 	}
 	if len(p.errs) > 0 {
 		return nil // keep validating, but nothing more is written
@@ -483,10 +474,6 @@ func (p *plan) row(ctx context.Context, line int, rec []string) error {
 			attrs[a.name] = v
 		}
 	}
-	if x := p.refs[e.Name]; x != nil && id != "" {
-		name, _ := vals[1].(string)
-		x.add(id, name)
-	}
 	if err := p.loader.Put(ctx, e, tandem.Record{Values: vals, Attrs: attrs, Dup: dup}); err != nil {
 		return err
 	}
@@ -494,6 +481,88 @@ func (p *plan) row(ctx context.Context, line int, rec []string) error {
 		return err
 	}
 	return p.putAdoptions(ctx, line, rec, vals)
+}
+
+// rowID returns the row's id: its own, or for entities keyed by their
+// columns the key joined from (resolved) values.
+func (p *plan) rowID(vals []any) string {
+	if id, _ := vals[0].(string); id != "" || len(p.e.IDFrom) == 0 {
+		return id
+	}
+	return deriveID(p.e, vals)
+}
+
+// resolveRefs turns every reference of the row into a stored id. An error
+// is a store failure; bad references are row errors.
+func (p *plan) resolveRefs(ctx context.Context, line int, vals []any) error {
+	for i, c := range p.cols {
+		if c.col.Ref == "" {
+			continue
+		}
+		switch v := vals[i].(type) {
+		case string:
+			if id, ok := p.resolve(ctx, line, c, v); ok {
+				vals[i] = id
+			}
+		case []string:
+			out := make([]string, 0, len(v))
+			for _, item := range v {
+				if id, ok := p.resolve(ctx, line, c, item); ok && !slices.Contains(out, id) {
+					out = append(out, id)
+				}
+			}
+			vals[i] = out
+		}
+	}
+	return p.fatal
+}
+
+// quietResolveKeys resolves the key columns of a row without creating,
+// deferring or reporting anything, for the --on-duplicate last pre-pass.
+// A name the catalog lacks keeps its text, which is the id the main pass
+// would create for it.
+func (p *plan) quietResolveKeys(vals []any) {
+	for _, k := range p.e.IDFrom {
+		_, i := p.e.Column(k)
+		v, isStr := vals[i].(string)
+		x := p.refs[p.cols[i].col.Ref]
+		if !isStr || x == nil {
+			continue
+		}
+		if id, found, err := x.resolve(v); err == nil && found {
+			vals[i] = id
+		}
+	}
+}
+
+// checkDuplicate records the id and applies --on-duplicate: it returns the
+// occurrence number to store, or skip for a row the policy leaves out.
+func (p *plan) checkDuplicate(line int, id string) (dup int, skip bool) {
+	if id == "" {
+		return 0, false
+	}
+	if first, seen := p.firstLine[id]; seen {
+		if len(p.dupLines[id]) == 0 {
+			p.dupLines[id] = []int{first}
+		}
+		p.dupLines[id] = append(p.dupLines[id], line)
+		switch p.opt.OnDuplicate {
+		case DupError:
+			p.errorf(line, p.cols[0].srcName, id, "duplicate id %q (first on line %d); choose --on-duplicate first, last or keep-all to load the file anyway", id, first)
+		case DupFirst:
+			p.skipped++
+			return 0, true
+		case DupKeepAll:
+			dup = len(p.dupLines[id]) - 1
+		}
+	} else {
+		p.firstLine[id] = line
+	}
+	if p.opt.OnDuplicate == DupLast && p.keepLine[id] != line {
+		p.skipped++
+		return 0, true
+	}
+	return dup, false
 }
 
 // dealOutcome checks the stage and derives the outcome when the file has
@@ -543,6 +612,15 @@ func (p *plan) dealOutcome(line int, rec []string, vals []any) {
 // features that the catalog lacks unless NoCreate is set.
 func (p *plan) resolve(ctx context.Context, line int, c colPlan, v string) (string, bool) {
 	x := p.refs[c.col.Ref]
+	if c.col.Ref == p.e.Name {
+		// A row of the same file may come later and its name is not known
+		// yet, so within an entity only exact ids count: matching a name
+		// now could pick another row that merely resembles it.
+		if _, ok := x.ids[v]; !ok {
+			p.deferred = append(p.deferred, deferredRef{line: line, column: c.srcName, value: v})
+		}
+		return v, true
+	}
 	id, found, err := x.resolve(v)
 	if err != nil {
 		p.errorf(line, c.srcName, v, "%v", err)
@@ -554,13 +632,10 @@ func (p *plan) resolve(ctx context.Context, line int, c colPlan, v string) (stri
 		}
 		return id, true
 	}
-	switch {
-	case c.col.Ref == p.e.Name:
-		p.deferred = append(p.deferred, deferredRef{line: line, column: c.srcName, value: v})
-		return v, true
-	case (c.col.Ref == "products" || c.col.Ref == "features") && !p.opt.NoCreate:
+	if (c.col.Ref == "products" || c.col.Ref == "features") && !p.opt.NoCreate {
 		if err := p.create(ctx, line, c.col.Ref, v); err != nil {
-			p.errorf(line, c.srcName, v, "%v", err)
+			// The store failed, not the row: stop the import with it.
+			p.fatal = fmt.Errorf("create %s %q: %w", strings.TrimSuffix(c.col.Ref, "s"), v, err)
 			return "", false
 		}
 		return v, true
@@ -657,6 +732,9 @@ func (p *plan) putAdoptions(ctx context.Context, line int, rec []string, vals []
 		}
 		c := colPlan{col: &tandem.Column{Name: "feature_id", Ref: "features"}, src: fc.src, srcName: fc.header}
 		feature, ok := p.resolve(ctx, line, c, fc.value)
+		if p.fatal != nil {
+			return p.fatal
+		}
 		if !ok {
 			continue
 		}

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -50,19 +51,10 @@ func (x *refIndex) add(id, name string, aliases ...string) {
 		if k == "" {
 			continue
 		}
-		if !contains(x.folded[k], id) {
+		if !slices.Contains(x.folded[k], id) {
 			x.folded[k] = append(x.folded[k], id)
 		}
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve returns the id a reference names. found is false when nothing

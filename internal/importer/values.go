@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,19 @@ func (p *DateParser) Parse(s string) (time.Time, error) {
 // proper places, which report exports from CRMs carry; anything else is an
 // error rather than a guess.
 func parseNumber(s string) (float64, error) {
+	t, err := cleanNumber(s)
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || t == "" || strings.ContainsAny(t, "xXpPnN_") {
+		return 0, fmt.Errorf("cannot read %q as a number", s)
+	}
+	return f, nil
+}
+
+// cleanNumber strips a currency prefix and thousands separators.
+func cleanNumber(s string) (string, error) {
 	t := strings.TrimSpace(s)
 	for _, sym := range []string{"$", "€", "£", "¥"} {
 		t = strings.TrimPrefix(t, sym)
@@ -99,15 +113,32 @@ func parseNumber(s string) (float64, error) {
 	}
 	if strings.Contains(t, ",") {
 		if !groupedThousands(t) {
-			return 0, fmt.Errorf("cannot read %q as a number (commas are accepted only as thousands separators)", s)
+			return "", fmt.Errorf("cannot read %q as a number (commas are accepted only as thousands separators)", s)
 		}
 		t = strings.ReplaceAll(t, ",", "")
 	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || t == "" || strings.ContainsAny(t, "xXpPnN_") {
-		return 0, fmt.Errorf("cannot read %q as a number", s)
+	return t, nil
+}
+
+// parseInt reads a whole number exactly: as an integer when written as one
+// (a float64 would round past 2^53), else through the decimal form ("1e3",
+// "12.0") when that is whole and in range.
+func parseInt(s string) (int64, error) {
+	t, err := cleanNumber(s)
+	if err != nil {
+		return 0, err
 	}
-	return f, nil
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := parseNumber(s)
+	if err != nil {
+		return 0, err
+	}
+	if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a whole number in range", s)
+	}
+	return int64(f), nil
 }
 
 func isUpperASCII(s string) bool {
@@ -165,17 +196,14 @@ func convert(c *tandem.Column, s string, dates *DateParser) (any, error) {
 	case tandem.KindText:
 		return s, nil
 	case tandem.KindInt:
-		f, err := parseNumber(s)
+		n, err := parseInt(s)
 		if err != nil {
 			return nil, err
 		}
-		if f != float64(int64(f)) {
-			return nil, fmt.Errorf("%q is not a whole number", s)
-		}
-		if c.NonNegative && f < 0 {
+		if c.NonNegative && n < 0 {
 			return nil, fmt.Errorf("%s must not be negative (got %s)", c.Name, s)
 		}
-		return int64(f), nil
+		return n, nil
 	case tandem.KindFloat:
 		f, err := parseNumber(s)
 		if err != nil {

@@ -137,8 +137,17 @@ func redactDSN(dsn string) string {
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
+	// Any parameter that carries a password (password, sslpassword, ...)
+	// is hidden, not only the one named "password".
+	q := u.Query()
+	hidden := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+			hidden = true
+		}
+	}
+	if hidden {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
