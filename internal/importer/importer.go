@@ -213,19 +213,34 @@ func (im *Importer) run(ctx context.Context, e *tandem.Entity, f io.ReadSeeker, 
 		return sum, err
 	}
 
-	br := bufio.NewReaderSize(f, 1<<16)
-	head, _ := br.Peek(3)
+	// open reads the file from its start, past a UTF-8 byte order mark (as
+	// Excel writes), into a CSV reader that reports progress. The
+	// --on-duplicate last pre-pass opens it a second time.
+	counter := &countingReader{total: size, progress: opt.Progress}
+	open := func() (*csv.Reader, []byte, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, nil, fmt.Errorf("rewind %s: %w", name, err)
+		}
+		br := bufio.NewReaderSize(f, 1<<16)
+		head, _ := br.Peek(3)
+		if bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
+			br.Discard(3)
+		}
+		counter.r, counter.done, counter.last = br, 0, 0
+		cr := csv.NewReader(counter)
+		cr.ReuseRecord = true
+		return cr, head, nil
+	}
+	cr, head, err := open()
+	if err != nil {
+		return sum, err
+	}
 	switch {
 	case len(head) == 0:
 		return fail("the file is empty: expected a header row")
-	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
-		br.Discard(3) // a UTF-8 byte order mark, as Excel writes
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return fail("the file is UTF-16 encoded: save it as UTF-8 CSV")
 	}
-	counter := &countingReader{r: br, total: size, progress: opt.Progress}
-	cr := csv.NewReader(counter)
-	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return fail("the file is empty: expected a header row")
@@ -262,16 +277,9 @@ func (im *Importer) run(ctx context.Context, e *tandem.Entity, f io.ReadSeeker, 
 		if err := p.findLast(cr); err != nil {
 			return fail("%v", err)
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return sum, fmt.Errorf("rewind %s: %w", name, err)
+		if cr, _, err = open(); err != nil {
+			return sum, err
 		}
-		br.Reset(f)
-		if head, _ := br.Peek(3); bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
-			br.Discard(3)
-		}
-		counter.done = 0
-		cr = csv.NewReader(counter)
-		cr.ReuseRecord = true
 		if _, err := cr.Read(); err != nil {
 			return sum, fmt.Errorf("reread header of %s: %w", name, err)
 		}
