@@ -116,6 +116,7 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.serveCommand(),
 		a.demoCommand(),
 		a.benchCommand(),
+		a.reportCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

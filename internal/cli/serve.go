@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tandemhq/tandem/internal/analytics"
 	"github.com/tandemhq/tandem/internal/httpapi"
 	"github.com/tandemhq/tandem/internal/sqldb"
 )
@@ -29,7 +31,7 @@ func (a *app) serveCommand() *cobra.Command {
 
 // serve runs the HTTP server on db until the command's context ends.
 func (a *app) serve(cmd *cobra.Command, db *sqldb.DB, addr string) error {
-	srv := httpapi.New(db, a.catalog, a.logger, a.version.Version)
+	srv := httpapi.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), a.logger, a.version.Version)
 	return srv.Serve(cmd.Context(), addr, func(url string) {
 		fmt.Fprintf(a.stdout, "Tandem is serving %s on %s (store: %s)\n", url, addr, db.Dialect())
 		fmt.Fprintf(a.stdout, "  API: %sapi/v1/entities   health: %shealthz   stop: Ctrl-C\n", url, url)

@@ -128,7 +128,7 @@ func TestServeListenError(t *testing.T) {
 	}
 	defer busy.Close()
 	cat := tandem.NewCatalog()
-	srv := New(openStore(t, "sqlite", cat), cat, nil, "test")
+	srv := New(openStore(t, "sqlite", cat), cat, nil, nil, "test")
 	tests := []struct{ name, addr string }{
 		{"port in use", busy.Addr().String()},
 		{"bad port", "127.0.0.1:-1"},

@@ -44,25 +44,28 @@ var templateFS embed.FS
 // Server answers Tandem's HTTP API from a store. Create it with New; it is
 // safe for concurrent use.
 type Server struct {
-	store   tandem.Store
-	cat     *tandem.Catalog
-	logger  *slog.Logger
-	version string
+	store    tandem.Store
+	cat      *tandem.Catalog
+	reporter tandem.Reporter
+	logger   *slog.Logger
+	version  string
 
 	index          *template.Template
 	handler        http.Handler
 	requestTimeout time.Duration
 }
 
-// New returns a server that reads from store the entities of cat, logs to
-// logger (nil discards logs) and reports version on its index page.
-func New(store tandem.Store, cat *tandem.Catalog, logger *slog.Logger, version string) *Server {
+// New returns a server that reads from store the entities of cat, answers
+// report requests through reporter, logs to logger (nil discards logs) and
+// reports version on its index page.
+func New(store tandem.Store, cat *tandem.Catalog, reporter tandem.Reporter, logger *slog.Logger, version string) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
 		store:          store,
 		cat:            cat,
+		reporter:       reporter,
 		logger:         logger,
 		version:        version,
 		index:          template.Must(template.ParseFS(templateFS, "templates/index.html")),
@@ -78,6 +81,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /{$}", s.handle(s.handleIndex))
 	mux.Handle("GET /healthz", s.handle(s.handleHealth))
 	mux.Handle("GET /api/v1/entities", s.handle(s.handleEntities))
+	mux.Handle("GET /api/v1/reports", s.handle(s.handleReports))
+	mux.Handle("GET /api/v1/reports/{name}", s.handle(s.handleReport))
 	mux.Handle("GET /api/v1/{entity}", s.handle(s.handleList))
 	mux.Handle("GET /api/v1/{entity}/{id}", s.handle(s.handleGet))
 	mux.Handle("GET /api/", s.handle(s.handleNoRoute))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/analytics"
 )
 
 // day returns midnight UTC of a date.
@@ -144,7 +145,7 @@ func newFixture(t *testing.T, dialect string, wrap func(tandem.Store) tandem.Sto
 		served = wrap(store)
 	}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.srv = New(served, cat, logger, "v1.2.3-test")
+	f.srv = New(served, cat, analytics.New(served, cat, nil), logger, "v1.2.3-test")
 	f.http = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.http.Close)
 	return f
