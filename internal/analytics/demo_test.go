@@ -95,6 +95,10 @@ func TestHaloRecoversPlantedEffects(t *testing.T) {
 	}
 	contains("SSO adjusted difference", sso.Estimate, 0)
 	contains("SSO adjusted odds ratio", sso.Metrics["win_odds_adj"], 1)
+	if raw := sso.Metrics["size_ratio"]; raw.CILow < 1.5 {
+		t.Errorf("SSO raw size ratio %v [%v, %v]: want the enterprise mix to show", raw.Value, raw.CILow, raw.CIHigh)
+	}
+	contains("SSO adjusted size ratio", sso.Metrics["size_ratio_adj"], 1)
 	// Workflow Automation adopted within the window multiplies renewal by
 	// 1.30; the window (90 days) contains its 30-day adoption.
 	contains("Workflow Automation renewal ratio", feature(demo.FeatureWorkflowAutomation).Metrics["renewal_ratio"], 1.30)
@@ -104,7 +108,9 @@ func TestHaloRecoversPlantedEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains("Insights Add-on deal size ratio", groupBy(t, prod, "product", demo.ProductInsightsAddon).Metrics["size_ratio"], 1.12)
+	addon := groupBy(t, prod, "product", demo.ProductInsightsAddon)
+	contains("Insights Add-on deal size ratio", addon.Metrics["size_ratio"], 1.12)
+	contains("Insights Add-on adjusted deal size ratio", addon.Metrics["size_ratio_adj"], 1.12)
 
 	// The words: associations, not causes.
 	b, _ := json.Marshal(rep)

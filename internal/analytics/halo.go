@@ -289,6 +289,7 @@ var haloMetrics = []tandem.MetricInfo{
 	{Name: "cycle_with", Label: "median days to close with", Unit: "days"},
 	{Name: "cycle_without", Label: "median days to close without", Unit: "days"},
 	{Name: "size_ratio", Label: "won deal size ratio (geometric means)", Unit: "ratio"},
+	{Name: "size_ratio_adj", Label: "won deal size ratio, adjusted", Unit: "ratio"},
 	{Name: "renewal_with", Label: "renewal rate with", Unit: "proportion"},
 	{Name: "renewal_without", Label: "renewal rate without", Unit: "proportion"},
 	{Name: "renewal_diff", Label: "renewal-rate difference", Unit: "difference"},
@@ -309,7 +310,7 @@ func (r *run) haloDefinitions() map[string]string {
 		"adjusted":       fmt.Sprintf("stratified by %s (Mantel–Haenszel, not regression): the headline is the MH risk difference with Sato's variance; win_odds_adj the MH odds ratio with the Robins–Breslow–Greenland variance", strings.Join(r.p.Adjust, " × ")),
 		"q":              "Benjamini–Hochberg q-values across all items with sufficient data; a finding survives when q < 0.05",
 		"cycle":          defCycle,
-		"size_ratio":     fmt.Sprintf("ratio of geometric mean won amounts (log scale), Poisson bootstrap with %d replicates, seed %d", r.p.Resamples, r.p.Seed),
+		"size_ratio":     fmt.Sprintf("ratio of geometric mean won amounts (log scale), Poisson bootstrap with %d replicates, seed %d; adjusted: within-stratum differences of mean log amount averaged with weights n1·n0/(n1+n0)", r.p.Resamples, r.p.Seed),
 		"renewal":        defRenewal + "; accounts count once, with their first subscription",
 		"churn":          defChurn,
 		"expansion":      defExpansion + "; rate ratio with a log-normal interval, adjusted by Mantel–Haenszel over account segment",
@@ -323,9 +324,12 @@ func (r *run) haloDefinitions() map[string]string {
 type haloTotals struct {
 	won, closed             []int32 // per stratum
 	allWon, allClosed       int
-	ev, cens                []int32 // per cycle day
-	bootW                   []uint8 // Poisson(1) weights, len(logAmt) × B
-	bootN, bootS            []float64
+	ev, cens                []int32   // per cycle day
+	bootW                   []uint8   // Poisson(1) weights, len(logAmt) × B
+	bootN, bootS            []float64 // per replicate: weighted count and sum of log amounts
+	sizeN                   []int     // per stratum: won deals with an amount
+	sizeS                   []float64 // per stratum: sum of their log amounts
+	bootSN, bootSS          []float64 // per stratum × replicate
 	renewWon, renewClosed   int
 	churned                 int
 	expCount, expEligible   []float64 // per segment stratum
@@ -355,11 +359,22 @@ func (r *run) haloTotals(in *haloInput) *haloTotals {
 	b := r.p.Resamples
 	t.bootW = poissonWeights(len(in.logAmt)*b, r.p.Seed)
 	t.bootN, t.bootS = make([]float64, b), make([]float64, b)
-	for i, x := range in.logAmt {
-		w := t.bootW[i*b : (i+1)*b]
-		for k, wk := range w {
-			t.bootN[k] += float64(wk)
-			t.bootS[k] += float64(wk) * x
+	t.sizeN, t.sizeS = make([]int, in.strata), make([]float64, in.strata)
+	t.bootSN, t.bootSS = make([]float64, in.strata*b), make([]float64, in.strata*b)
+	for i, k := range in.wonRow {
+		if k < 0 {
+			continue
+		}
+		x, s := in.logAmt[k], int(in.stratum[i])
+		t.sizeN[s]++
+		t.sizeS[s] += x
+		w := t.bootW[int(k)*b : int(k+1)*b]
+		sn, ss := t.bootSN[s*b:(s+1)*b], t.bootSS[s*b:(s+1)*b]
+		for q, wk := range w {
+			t.bootN[q] += float64(wk)
+			t.bootS[q] += float64(wk) * x
+			sn[q] += float64(wk)
+			ss[q] += float64(wk) * x
 		}
 	}
 	t.expCount, t.expEligible = make([]float64, in.subStrata), make([]float64, in.subStrata)
@@ -409,6 +424,12 @@ type haloWorker struct {
 	bootN       []float64
 	bootS       []float64
 	ratios      []float64
+	adjRatios   []float64
+	sizeN       []int
+	sizeS       []float64
+	bootSN      []float64
+	bootSS      []float64
+	touched     []int
 	expC, expE  []float64
 }
 
@@ -416,7 +437,8 @@ func newHaloWorker(in *haloInput, t *haloTotals) *haloWorker {
 	b := len(t.bootN)
 	return &haloWorker{won: make([]int32, in.strata), closed: make([]int32, in.strata),
 		ev: make([]int32, in.maxDur+1), cens: make([]int32, in.maxDur+1),
-		bootN: make([]float64, b), bootS: make([]float64, b), ratios: make([]float64, b),
+		bootN: make([]float64, b), bootS: make([]float64, b), ratios: make([]float64, b), adjRatios: make([]float64, b),
+		sizeN: make([]int, in.strata), sizeS: make([]float64, in.strata), bootSN: make([]float64, in.strata*b), bootSS: make([]float64, in.strata*b),
 		expC: make([]float64, in.subStrata), expE: make([]float64, in.subStrata)}
 }
 
@@ -510,53 +532,104 @@ func (r *run) haloCycle(in *haloInput, t *haloTotals, w *haloWorker, deals []int
 	}
 }
 
-// haloSize adds the ratio of geometric mean won amounts with its Poisson
-// bootstrap interval: each replicate reweights every won deal by the same
-// Poisson(1) draw for all items, so the "without" side of a replicate is the
-// replicate's total minus its "with" side.
+// haloSize adds the ratio of geometric mean won amounts, raw and
+// stratified, with Poisson bootstrap intervals. Each replicate reweights
+// every won deal by the same Poisson(1) draw for all items, so the "without"
+// side of a replicate is the replicate's total minus its "with" side, per
+// stratum. The stratified ratio averages the within-stratum differences of
+// mean log amounts with weights n1·n0/(n1+n0), so a feature sold mostly to
+// large customers is compared with deals of the same strata.
 func (r *run) haloSize(in *haloInput, t *haloTotals, w *haloWorker, deals []int32, m map[string]tandem.Estimate) {
 	b := len(t.bootN)
-	clear(w.bootN)
-	clear(w.bootS)
-	n1, s1 := 0, 0.0
+	w.touched = w.touched[:0]
 	for _, i := range deals {
 		k := in.wonRow[i]
 		if k < 0 {
 			continue
 		}
-		x := in.logAmt[k]
-		n1++
-		s1 += x
-		wk := t.bootW[int(k)*b : int(k)*b+b]
+		x, s := in.logAmt[k], int(in.stratum[i])
+		if w.sizeN[s] == 0 {
+			w.touched = append(w.touched, s)
+		}
+		w.sizeN[s]++
+		w.sizeS[s] += x
+		wk := t.bootW[int(k)*b : int(k+1)*b]
+		sn, ss := w.bootSN[s*b:(s+1)*b], w.bootSS[s*b:(s+1)*b]
 		for q, c := range wk {
 			if c != 0 {
-				w.bootN[q] += float64(c)
-				w.bootS[q] += float64(c) * x
+				sn[q] += float64(c)
+				ss[q] += float64(c) * x
 			}
 		}
+	}
+	n1, s1 := 0, 0.0
+	for _, s := range w.touched {
+		n1 += w.sizeN[s]
+		s1 += w.sizeS[s]
 	}
 	n0 := len(in.logAmt) - n1
-	est := tandem.NewEstimate(min(n1, n0), math.NaN(), math.NaN(), math.NaN())
+	raw := tandem.NewEstimate(min(n1, n0), math.NaN(), math.NaN(), math.NaN())
+	adj := raw
 	if n1 > 0 && n0 > 0 {
-		s0 := 0.0
-		for _, x := range in.logAmt {
+		s0 := -s1
+		for _, x := range t.sizeS {
 			s0 += x
 		}
-		s0 -= s1
-		est.Value = math.Exp(s1/float64(n1) - s0/float64(n0))
-		w.ratios = w.ratios[:0]
+		raw.Value = math.Exp(s1/float64(n1) - s0/float64(n0))
+		adj.Value = stratifiedLogRatio(w.touched, func(s int) (float64, float64, float64, float64) {
+			return float64(w.sizeN[s]), w.sizeS[s], float64(t.sizeN[s] - w.sizeN[s]), t.sizeS[s] - w.sizeS[s]
+		})
+		w.ratios, w.adjRatios = w.ratios[:0], w.adjRatios[:0]
 		for q := range b {
-			nw, nwo := w.bootN[q], t.bootN[q]-w.bootN[q]
-			if nw == 0 || nwo == 0 {
-				continue
+			nw, sw := 0.0, 0.0
+			for _, s := range w.touched {
+				nw += w.bootSN[s*b+q]
+				sw += w.bootSS[s*b+q]
 			}
-			w.ratios = append(w.ratios, math.Exp(w.bootS[q]/nw-(t.bootS[q]-w.bootS[q])/nwo))
+			if nwo := t.bootN[q] - nw; nw > 0 && nwo > 0 {
+				w.ratios = append(w.ratios, math.Exp(sw/nw-(t.bootS[q]-sw)/nwo))
+			}
+			if v := stratifiedLogRatio(w.touched, func(s int) (float64, float64, float64, float64) {
+				i := s*b + q
+				return w.bootSN[i], w.bootSS[i], t.bootSN[i] - w.bootSN[i], t.bootSS[i] - w.bootSS[i]
+			}); !math.IsNaN(v) {
+				w.adjRatios = append(w.adjRatios, v)
+			}
 		}
-		est.CILow, est.CIHigh = stats.Percentiles(w.ratios, stats.Conf95)
-		est.Note = fmt.Sprintf("n=%d won with, %d without", n1, n0)
+		raw.CILow, raw.CIHigh = stats.Percentiles(w.ratios, stats.Conf95)
+		adj.CILow, adj.CIHigh = stats.Percentiles(w.adjRatios, stats.Conf95)
+		raw.Note = fmt.Sprintf("n=%d won with, %d without", n1, n0)
+		adj.Note = raw.Note
 	}
-	r.sufficient(&est)
-	m["size_ratio"] = est
+	for _, s := range w.touched {
+		w.sizeN[s], w.sizeS[s] = 0, 0
+		clear(w.bootSN[s*b : (s+1)*b])
+		clear(w.bootSS[s*b : (s+1)*b])
+	}
+	r.sufficient(&raw)
+	r.sufficient(&adj)
+	m["size_ratio"] = raw
+	m["size_ratio_adj"] = adj
+}
+
+// stratifiedLogRatio is exp of the weighted mean over strata of the
+// difference in mean log amount (with minus without), weights n1·n0/(n1+n0);
+// NaN when no stratum has both sides. get returns n1, sum1, n0, sum0.
+func stratifiedLogRatio(strata []int, get func(s int) (n1, s1, n0, s0 float64)) float64 {
+	num, den := 0.0, 0.0
+	for _, s := range strata {
+		n1, s1, n0, s0 := get(s)
+		if n1 <= 0 || n0 <= 0 {
+			continue
+		}
+		wt := n1 * n0 / (n1 + n0)
+		num += wt * (s1/n1 - s0/n0)
+		den += wt
+	}
+	if den == 0 {
+		return math.NaN()
+	}
+	return math.Exp(num / den)
 }
 
 // haloRetentionItem adds renewal, churn and expansion with vs without
