@@ -106,6 +106,9 @@ func (e *Engine) Run(ctx context.Context, name string, p tandem.ReportParams) (*
 	rep.Params = r.p
 	if rep.Groups == nil {
 		rep.Groups = []tandem.Group{}
+		if len(rep.Apart) == 0 && len(rep.Notes) == 0 {
+			rep.Notes = append(rep.Notes, "no rows to report: the store has none of the rows this report reads, or the filters and period leave none")
+		}
 	}
 	return rep, nil
 }

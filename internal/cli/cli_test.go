@@ -101,6 +101,7 @@ func TestREADMEDatasetCommands(t *testing.T) {
 				}
 				summaries[name] = append(summaries[name], s)
 			}
+			checkDatasetReports(t, stores, dialect)
 			cat := tandem.NewCatalog()
 			open := func(name string) *sqldb.DB {
 				db, err := sqldb.Open(context.Background(), stores[name], cat)
