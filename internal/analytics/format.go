@@ -32,6 +32,10 @@ func FormatNumber(unit string, v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64) + " d"
 	case "count":
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	case "months":
+		return strconv.FormatFloat(v, 'f', 1, 64) + " mo"
+	case "rate":
+		return strconv.FormatFloat(v, 'f', 3, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }

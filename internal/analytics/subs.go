@@ -11,7 +11,7 @@ import (
 
 // Definitions of the retention figures.
 const (
-	defChurn     = "subscriptions churned as of the report date / subscriptions started by then; a subscription is churned when its status is churned and its churned_at (if any) is on or before the report date"
+	defChurn     = "subscriptions churned as of the report date / subscriptions started by then; a subscription is churned when its churned_at is on or before the report date (whatever its status), or when its status is churned and it has no churned_at; a churned_at after the report date means active then"
 	defRenewal   = "won / closed renewal deals of the subscriptions' accounts (won = renewed, lost = not renewed), closed by the report date"
 	defExpansion = "won expansion deals created in a subscription's first 365 days, per subscription at least 365 days old at the report date"
 	defAdopted   = "a feature is adopted when the adoptions table dates it on or before the end of the window (anchor + window days), or, for stores without adoptions, when usage records it inside the window; nothing dated after the report date counts, and with a window, subscriptions without an anchor date or whose window ends after the report date are left out"
