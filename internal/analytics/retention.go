@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/stats"
 )
@@ -191,23 +189,13 @@ func (r *run) poissonRate(events, exposure int) tandem.Estimate {
 		r.sufficient(&e)
 		return e
 	}
-	lo, hi := garwood(events, stats.Conf95)
+	iv := stats.Garwood(events, stats.Conf95)
+	lo, hi := iv.Lo, iv.Hi
 	n := float64(exposure)
 	e := tandem.NewEstimate(exposure, float64(events)/n, lo/n, hi/n)
 	e.Note = fmt.Sprintf("%d expansions over %d subscriptions", events, exposure)
 	r.sufficient(&e)
 	return e
-}
-
-// garwood is the exact (central) Poisson interval of a count k:
-// χ²(α/2; 2k)/2 and χ²(1−α/2; 2k+2)/2, lower limit 0 when k is 0.
-func garwood(k int, conf float64) (lo, hi float64) {
-	alpha := 1 - conf
-	if k > 0 {
-		lo = distuv.ChiSquared{K: float64(2 * k)}.Quantile(alpha/2) / 2
-	}
-	hi = distuv.ChiSquared{K: float64(2*k + 2)}.Quantile(1-alpha/2) / 2
-	return lo, hi
 }
 
 // adoption is churn, renewal and expansion by the number of features

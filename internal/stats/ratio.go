@@ -1,6 +1,10 @@
 package stats
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
 
 // Percentiles returns the percentile interval of bootstrap replicates at
 // conf (for example the 2.5th and 97.5th percentiles), sorting reps in
@@ -27,4 +31,18 @@ func RiskRatio(k1, n1, k0, n0 int, conf float64) (ratio float64, ci Interval) {
 	se := math.Sqrt(1/float64(k1) - 1/float64(n1) + 1/float64(k0) - 1/float64(n0))
 	_, ci, _ = logNormal(ratio, se, conf)
 	return ratio, ci
+}
+
+// Garwood is the exact central Poisson interval of an observed count k
+// (Garwood 1936), from chi-square quantiles: [χ²(α/2; 2k)/2,
+// χ²(1−α/2; 2k+2)/2]. It stays valid at k = 0, where a bootstrap of a
+// rate would collapse to [0, 0].
+func Garwood(k int, conf float64) Interval {
+	alpha := 1 - conf
+	var iv Interval
+	if k > 0 {
+		iv.Lo = distuv.ChiSquared{K: float64(2 * k)}.Quantile(alpha/2) / 2
+	}
+	iv.Hi = distuv.ChiSquared{K: float64(2*k + 2)}.Quantile(1-alpha/2) / 2
+	return iv
 }

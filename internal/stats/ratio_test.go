@@ -46,3 +46,19 @@ func approx(a, b, tol float64) bool {
 	}
 	return math.Abs(a-b) <= tol
 }
+
+func TestGarwood(t *testing.T) {
+	// Exact Poisson 95% limits as tabulated (e.g. Ulm 1990; the standard
+	// table of exact Poisson confidence limits): 0 → 0–3.689, 1 →
+	// 0.0253–5.572, 5 → 1.624–11.668, 10 → 4.795–18.390.
+	tests := []struct {
+		k      int
+		lo, hi float64
+	}{{0, 0, 3.689}, {1, 0.0253, 5.572}, {5, 1.624, 11.668}, {10, 4.795, 18.390}}
+	for _, tt := range tests {
+		iv := Garwood(tt.k, Conf95)
+		if !approx(iv.Lo, tt.lo, 1e-3) || !approx(iv.Hi, tt.hi, 1e-3) {
+			t.Errorf("Garwood(%d) = %v, want [%v, %v]", tt.k, iv, tt.lo, tt.hi)
+		}
+	}
+}
