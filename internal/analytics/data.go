@@ -42,7 +42,32 @@ func (d *data) table(ctx context.Context, name string) (*table, error) {
 	for i, c := range e.Columns {
 		t.col[c.Name] = i
 	}
+	// Values that repeat across rows (stages, outcomes, account ids, days)
+	// are kept once: a million deals hold a few thousand distinct ones, and
+	// sharing them keeps a large store's rows in a fraction of the memory.
+	// Ids and names are unique and skipped.
+	intern := map[any]any{}
+	share := func(v any) any {
+		if c, ok := intern[v]; ok {
+			return c
+		}
+		intern[v] = v
+		return v
+	}
 	err = d.store.Scan(ctx, name, func(r tandem.Record) error {
+		for i, v := range r.Values {
+			if i == 0 || e.Columns[i].Name == "name" {
+				continue
+			}
+			switch x := v.(type) {
+			case string, time.Time:
+				r.Values[i] = share(v)
+			case []string:
+				for j, item := range x {
+					x[j] = share(item).(string)
+				}
+			}
+		}
 		if _, dup := t.index[r.ID()]; !dup {
 			t.index[r.ID()] = len(t.recs)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -362,21 +363,33 @@ func (r *run) haloTotals(in *haloInput) *haloTotals {
 	t.sizeN, t.sizeS = make([]int, in.strata), make([]float64, in.strata)
 	t.bootSN, t.bootSS = make([]float64, in.strata*b), make([]float64, in.strata*b)
 	for i, k := range in.wonRow {
-		if k < 0 {
-			continue
-		}
-		x, s := in.logAmt[k], int(in.stratum[i])
-		t.sizeN[s]++
-		t.sizeS[s] += x
-		w := t.bootW[int(k)*b : int(k+1)*b]
-		sn, ss := t.bootSN[s*b:(s+1)*b], t.bootSS[s*b:(s+1)*b]
-		for q, wk := range w {
-			t.bootN[q] += float64(wk)
-			t.bootS[q] += float64(wk) * x
-			sn[q] += float64(wk)
-			ss[q] += float64(wk) * x
+		if k >= 0 {
+			s := in.stratum[i]
+			t.sizeN[s]++
+			t.sizeS[s] += in.logAmt[k]
 		}
 	}
+	// The replicates' sums, split by replicate across goroutines: every sum
+	// still adds the same deals in the same order.
+	parallelRanges(b, func(lo, hi int) {
+		bootN, bootS := t.bootN[lo:hi], t.bootS[lo:hi]
+		for i, k := range in.wonRow {
+			if k < 0 {
+				continue
+			}
+			x, s := in.logAmt[k], int(in.stratum[i])
+			w := t.bootW[int(k)*b+lo : int(k)*b+hi]
+			sn, ss := t.bootSN[s*b+lo:s*b+hi], t.bootSS[s*b+lo:s*b+hi]
+			sn, ss, bootN, bootS = sn[:len(w)], ss[:len(w)], bootN[:len(w)], bootS[:len(w)]
+			for q, wk := range w {
+				c := float64(wk)
+				bootN[q] += c
+				bootS[q] += c * x
+				sn[q] += c
+				ss[q] += c * x
+			}
+		}
+	})
 	t.expCount, t.expEligible = make([]float64, in.subStrata), make([]float64, in.subStrata)
 	for i := 0; i < in.subs; i++ {
 		t.renewWon += int(in.renewWon[i])
@@ -394,7 +407,28 @@ func (r *run) haloTotals(in *haloInput) *haloTotals {
 	return t
 }
 
-// poissonWeights draws n Poisson(1) counts, capped at 255, reproducibly.
+// parallelRanges splits 0..n-1 into one contiguous range per GOMAXPROCS
+// and runs fn on each in its own goroutine.
+func parallelRanges(n int, fn func(lo, hi int)) {
+	parts := min(runtime.GOMAXPROCS(0), n)
+	if parts <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() { fn(p*n/parts, (p+1)*n/parts) })
+	}
+	wg.Wait()
+}
+
+// poissonSeed2 is the second seed of the bootstrap weights' PCG.
+const poissonSeed2 = 0x9e3779b97f4a7c15
+
+// poissonWeights draws n Poisson(1) counts, capped at 255, reproducibly:
+// the i-th count is drawn from the i-th output of PCG(seed, poissonSeed2).
+// Ranges are drawn in parallel, each from a generator jumped ahead to its
+// start, so the counts are those of one sequential stream.
 func poissonWeights(n int, seed uint64) []uint8 {
 	// Cumulative Poisson(1) probabilities for 0..9; the rest is ≥ 10.
 	var cdf [10]float64
@@ -404,17 +438,85 @@ func poissonWeights(n int, seed uint64) []uint8 {
 		cdf[k] = c
 		p /= float64(k + 1)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	w := make([]uint8, n)
-	for i := range w {
-		u := rng.Float64()
+	// count is the draw for u = x/2⁵³, as rand.Rand.Float64 makes u from
+	// the stream's 53 low bits x.
+	count := func(x uint64) uint8 {
+		u := float64(x) / (1 << 53)
 		k := 0
 		for k < len(cdf) && u > cdf[k] {
 			k++
 		}
-		w[i] = uint8(k)
+		return uint8(k)
 	}
+	// The top 12 bits of x decide the count except in the few buckets a
+	// cumulative probability falls in (ambiguous, 255), which take the
+	// comparisons: a table lookup instead of unpredictable branches.
+	const bucketShift = 53 - 12
+	var table [1 << 12]uint8
+	for j := range table {
+		lo, hi := count(uint64(j)<<bucketShift), count(uint64(j+1)<<bucketShift-1)
+		table[j] = lo
+		if lo != hi {
+			table[j] = 255
+		}
+	}
+	w := make([]uint8, n)
+	const minRange = 1 << 16
+	parts := max(1, min(runtime.GOMAXPROCS(0), n/minRange))
+	var wg sync.WaitGroup
+	for part := range parts {
+		lo, hi := part*n/parts, (part+1)*n/parts
+		wg.Go(func() {
+			rng := pcgAt(seed, poissonSeed2, uint64(lo))
+			out := w[lo:hi]
+			for i := range out {
+				x := rng.Uint64() << 11 >> 11
+				k := table[x>>bucketShift]
+				if k == 255 {
+					k = count(x)
+				}
+				out[i] = k
+			}
+		})
+	}
+	wg.Wait()
 	return w
+}
+
+// pcgAt returns rand.NewPCG(seed1, seed2) advanced by n outputs, in
+// O(log n) steps: PCG's state is a 128-bit linear congruential generator,
+// state·mul + inc, and n steps compose into state·A + C (Brown, "Random
+// number generation with arbitrary strides", 1994). TestPCGAt checks it
+// against the sequential stream.
+func pcgAt(seed1, seed2, n uint64) *rand.PCG {
+	// The multiplier and increment of math/rand/v2's PCG.
+	mul := u128{2549297995355413924, 4865540595714422341}
+	inc := u128{6364136223846793005, 1442695040888963407}
+	accMul, accInc := u128{0, 1}, u128{}
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			accMul = accMul.mul(mul)
+			accInc = accInc.mul(mul).add(inc)
+		}
+		inc = mul.add(u128{0, 1}).mul(inc)
+		mul = mul.mul(mul)
+	}
+	st := u128{seed1, seed2}.mul(accMul).add(accInc)
+	return rand.NewPCG(st.hi, st.lo)
+}
+
+// u128 is an unsigned 128-bit integer; arithmetic wraps.
+type u128 struct{ hi, lo uint64 }
+
+func (a u128) mul(b u128) u128 {
+	hi, lo := bits.Mul64(a.lo, b.lo)
+	return u128{hi + a.hi*b.lo + a.lo*b.hi, lo}
+}
+
+func (a u128) add(b u128) u128 {
+	lo, c := bits.Add64(a.lo, b.lo, 0)
+	hi, _ := bits.Add64(a.hi, b.hi, c)
+	return u128{hi, lo}
 }
 
 // haloWorker holds one goroutine's scratch space.
@@ -555,11 +657,13 @@ func (r *run) haloSize(in *haloInput, t *haloTotals, w *haloWorker, deals []int3
 		w.sizeS[s] += x
 		wk := t.bootW[int(k)*b : int(k+1)*b]
 		sn, ss := w.bootSN[s*b:(s+1)*b], w.bootSS[s*b:(s+1)*b]
+		sn, ss = sn[:len(wk)], ss[:len(wk)]
+		// No branch on zero weights (a third of them, at random): adding
+		// 0·x changes no sum, since x is finite and no sum is −0.
 		for q, c := range wk {
-			if c != 0 {
-				sn[q] += float64(c)
-				ss[q] += float64(c) * x
-			}
+			f := float64(c)
+			sn[q] += f
+			ss[q] += f * x
 		}
 	}
 	n1, s1 := 0, 0.0
@@ -743,6 +847,9 @@ func (e *Engine) PrepareHalo(ctx context.Context, p tandem.ReportParams) (*Prepa
 	if err != nil {
 		return nil, err
 	}
+	// The computation reads only the columnar input: the rows it was built
+	// from can go.
+	r.data = newData(e.store, e.cat)
 	return &PreparedHalo{r: r, in: in}, nil
 }
 

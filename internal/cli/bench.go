@@ -18,6 +18,23 @@ import (
 	"github.com/tandemhq/tandem/internal/sqldb"
 )
 
+// benchDir returns the directory a benchmark works in: keep when given
+// (created if missing, left in place), else a temporary directory that
+// cleanup removes.
+func benchDir(keep, prefix string) (dir string, cleanup func(), err error) {
+	if keep != "" {
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			return "", nil, fmt.Errorf("bench: %w", err)
+		}
+		return keep, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: %w", err)
+	}
+	return d, func() { os.RemoveAll(d) }, nil
+}
+
 // BenchResult is one measured import and its baseline from the same run.
 type BenchResult struct {
 	Rows           int     `json:"rows"`
@@ -49,17 +66,11 @@ checks every reference, detects duplicate ids and upserts; .import only
 inserts text.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := keep
-			if dir == "" {
-				d, err := os.MkdirTemp("", "tandem-bench-")
-				if err != nil {
-					return fmt.Errorf("bench: %w", err)
-				}
-				defer os.RemoveAll(d)
-				dir = d
-			} else if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("bench: %w", err)
+			dir, cleanup, err := benchDir(keep, "tandem-bench-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			res, err := a.benchImport(cmd.Context(), dir, rows)
 			if err != nil {
 				return err
@@ -81,6 +92,7 @@ inserts text.`,
 	imp.Flags().IntVar(&rows, "rows", 1_000_000, "deal rows to generate")
 	imp.Flags().StringVar(&keep, "dir", "", "work in DIR and keep the files (default: a temporary directory)")
 	cmd.AddCommand(imp)
+	cmd.AddCommand(a.benchHaloCommand())
 	return cmd
 }
 
