@@ -61,6 +61,19 @@ func (r *run) dealSet(ctx context.Context) (*dealSet, error) {
 	return ds, nil
 }
 
+// groupedDeals is the run's deal set split into the groups of by.
+func (r *run) groupedDeals(ctx context.Context, by []string) (*dealSet, *grouping, error) {
+	ds, err := r.dealSet(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := r.group(ctx, ds.table, ds.rows, by)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds, g, nil
+}
+
 // firstStageEntry fills the start of deals without a created date from
 // their stage history.
 func (r *run) firstStageEntry(ctx context.Context, ds *dealSet) error {
@@ -147,11 +160,7 @@ func count(n int) tandem.Estimate {
 }
 
 func winRate(ctx context.Context, r *run) (*tandem.Report, error) {
-	ds, err := r.dealSet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.group(ctx, ds.table, ds.rows, r.p.By)
+	ds, g, err := r.groupedDeals(ctx, r.p.By)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +202,7 @@ func (r *run) survival(ds *dealSet, rows []int, want outcome) (stats.Survival, i
 }
 
 func cycle(ctx context.Context, r *run) (*tandem.Report, error) {
-	ds, err := r.dealSet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.group(ctx, ds.table, ds.rows, r.p.By)
+	ds, g, err := r.groupedDeals(ctx, r.p.By)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +245,7 @@ func (r *run) wonAmounts(ds *dealSet, rows []int) (amounts []float64, missing in
 }
 
 func dealSize(ctx context.Context, r *run) (*tandem.Report, error) {
-	ds, err := r.dealSet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.group(ctx, ds.table, ds.rows, r.p.By)
+	ds, g, err := r.groupedDeals(ctx, r.p.By)
 	if err != nil {
 		return nil, err
 	}
@@ -295,11 +296,7 @@ func teams(ctx context.Context, r *run) (*tandem.Report, error) {
 // rate, median cycle of won deals and deal count. Groups whose closed deals
 // are below the minimum sample are flagged and never ranked.
 func (r *run) sales(ctx context.Context, title string, by []string) (*tandem.Report, error) {
-	ds, err := r.dealSet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.group(ctx, ds.table, ds.rows, by)
+	ds, g, err := r.groupedDeals(ctx, by)
 	if err != nil {
 		return nil, err
 	}

@@ -79,16 +79,9 @@ func (d *data) resolvePath(ctx context.Context, base *table, full, name string) 
 	}
 	// A reference: "account" follows account_id, "product" the products list.
 	if c, i := e.Column(head + "_id"); c != nil && c.Ref != "" {
-		target, err := d.table(ctx, c.Ref)
+		target, inner, err := d.follow(ctx, c.Ref, full, rest)
 		if err != nil {
 			return nil, err
-		}
-		inner, err := d.resolvePath(ctx, target, full, rest)
-		if err != nil {
-			return nil, err
-		}
-		if inner.many != nil {
-			return nil, tandem.Errorf(tandem.EINVALID, "field %q: a list behind a reference cannot be a group", full)
 		}
 		return &field{one: func(row int) string {
 			j, ok := target.index[base.str(row, i)]
@@ -99,16 +92,9 @@ func (d *data) resolvePath(ctx context.Context, base *table, full, name string) 
 		}}, nil
 	}
 	if c, i := e.Column(head + "s"); c != nil && c.Kind == tandem.KindList && c.Ref != "" {
-		target, err := d.table(ctx, c.Ref)
+		target, inner, err := d.follow(ctx, c.Ref, full, rest)
 		if err != nil {
 			return nil, err
-		}
-		inner, err := d.resolvePath(ctx, target, full, rest)
-		if err != nil {
-			return nil, err
-		}
-		if inner.many != nil {
-			return nil, tandem.Errorf(tandem.EINVALID, "field %q: a list behind a list cannot be a group", full)
 		}
 		return &field{many: func(row int) []string {
 			ids := base.list(row, i)
@@ -124,6 +110,24 @@ func (d *data) resolvePath(ctx context.Context, base *table, full, name string) 
 		}}, nil
 	}
 	return nil, unknownField(e, full)
+}
+
+// follow resolves the rest of a field path on the referenced entity; the
+// result must have one value per row, since the reference itself decides
+// how many groups a row joins.
+func (d *data) follow(ctx context.Context, entity, full, rest string) (*table, *field, error) {
+	target, err := d.table(ctx, entity)
+	if err != nil {
+		return nil, nil, err
+	}
+	inner, err := d.resolvePath(ctx, target, full, rest)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inner.many != nil {
+		return nil, nil, tandem.Errorf(tandem.EINVALID, "field %q: a list behind a reference cannot be a group", full)
+	}
+	return target, inner, nil
 }
 
 // derived returns the computed fields of an entity, or nil.
