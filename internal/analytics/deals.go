@@ -15,6 +15,7 @@ const (
 	defWinRate = "won / (won + lost) over deals closed in the period as of the report date; open deals are not losses and are counted apart"
 	defCycle   = "days from the deal's created date (or its first stage entry) to its close date; open deals are censored at the report date (Kaplan–Meier)"
 	defPeriod  = "--from/--to select closed deals by close date and open deals by created date"
+	defWilson  = "Wilson score 95%"
 	defDealAmt = "amount of won deals closed in the period; intervals are seeded percentile bootstraps"
 )
 
@@ -166,7 +167,7 @@ func winRate(ctx context.Context, r *run) (*tandem.Report, error) {
 	}
 	rep := &tandem.Report{Title: "Win rate", Value: "win rate", Unit: "proportion", KeyFields: r.p.By,
 		Metrics:     []tandem.MetricInfo{{Name: "won", Label: "won", Unit: "count"}, {Name: "lost", Label: "lost", Unit: "count"}, {Name: "open", Label: "open (not losses)", Unit: "count"}},
-		Definitions: map[string]string{"win rate": defWinRate, "interval": "Wilson score 95%", "period": defPeriod}}
+		Definitions: map[string]string{"win rate": defWinRate, "interval": defWilson, "period": defPeriod}}
 	for i := range g.keys {
 		t := r.tally(ds, g.rows[i])
 		rep.Groups = append(rep.Groups, tandem.Group{Key: g.keyMap(i), Estimate: r.proportion(t.won, t.won+t.lost),

@@ -169,10 +169,9 @@ func (r *run) haloInput(ctx context.Context) (*haloInput, error) {
 // subscriptions whose account adopted each feature within the window.
 // --where applies to deals only; these figures cover every subscription.
 func (r *run) haloRetention(ctx context.Context, in *haloInput, itemPos map[string]int32) error {
-	saved := r.p.Where
-	r.p.Where = nil
-	s, err := r.subSet(ctx)
-	r.p.Where = saved
+	all := *r // shares the data read so far
+	all.p.Where = nil
+	s, err := all.subSet(ctx)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func funnel(ctx context.Context, r *run) (*tandem.Report, error) {
 		},
 		Definitions: map[string]string{"lead-to-won conversion": defLeadToWon, "qualified": defQualified, "deal": defLeadDeal,
 			"lead → qualified": "qualified leads / leads", "qualified → deal": "leads with a deal / qualified leads",
-			"deal → won": defFunnelWon, "interval": "Wilson score 95%", "median days": defStepDays,
+			"deal → won": defFunnelWon, "interval": defWilson, "median days": defStepDays,
 			"days to qualify": defDaysQualify, "days to deal": defDaysDeal, "days to win": defDaysWin,
 			"period": defFunnelPeriod, "fields": defFunnelFields}}
 	if len(lt.recs) == 0 {
@@ -272,7 +272,7 @@ func (r *run) dealFunnel(ctx context.Context, rep *tandem.Report) (*tandem.Repor
 	}
 	rep.Definitions = map[string]string{
 		"deal-to-won conversion": "won / (won + lost) over the deals created in the period, as of the report date; open deals are not losses and are counted apart",
-		"interval":               "Wilson score 95%",
+		"interval":               defWilson,
 		"days to win":            "days from the won deal's created date (or first stage entry) to its close date; median over won deals, every one an event (Kaplan–Meier without censoring), 95% interval from the log-transformed Greenwood band",
 		"period":                 "--from/--to select deals by created date (or first stage entry); deals created after the report date are left out",
 		"fields":                 "without leads, --by and --where apply to the deal's fields; the default --by is the deal's source",
@@ -373,7 +373,7 @@ func stages(ctx context.Context, r *run) (*tandem.Report, error) {
 			{Name: "days", Label: "median days in stage", Unit: "days"},
 		},
 		Definitions: map[string]string{"conversion to won": defStageWon, "conversion to next stage": defStageNext, "days in stage": defStageDays,
-			"stage order": defStageOrder, "closing stages": defClosingStage, "interval": "Wilson score 95%",
+			"stage order": defStageOrder, "closing stages": defClosingStage, "interval": defWilson,
 			"period": defStagePeriod, "fields": defStageFields},
 		Notes: notes}
 
@@ -571,7 +571,7 @@ func (r *run) currentStages(ctx context.Context, ds *dealSet, by, notes []string
 			{Name: "open", Label: "open (not losses)", Unit: "count"},
 		},
 		Definitions: map[string]string{"win rate of the stage's deals": "won / (won + lost) over the deals whose current stage is this one, as of the report date; open deals are not losses and are counted apart",
-			"stage": "the deal's current stage (deals.stage)", "interval": "Wilson score 95%", "period": defPeriod, "fields": defStageFields},
+			"stage": "the deal's current stage (deals.stage)", "interval": defWilson, "period": defPeriod, "fields": defStageFields},
 		Notes: append(notes, "no stage history in the store: showing deals by their current stage; conversion between stages and time in stage need the stage history (deal_stages: Salesforce OpportunityHistory, HubSpot hs_date_entered_<stage> columns)")}
 	g, err := r.group(ctx, ds.table, ds.rows, key)
 	if err != nil {

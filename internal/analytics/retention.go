@@ -52,7 +52,7 @@ func churn(ctx context.Context, r *run) (*tandem.Report, error) {
 		return nil, err
 	}
 	rep := &tandem.Report{Title: "Churn", Value: "churn rate", Unit: "proportion", KeyFields: r.p.By, Metrics: churnMetrics,
-		Definitions: map[string]string{"churn rate": defChurn, "interval": "Wilson score 95%", "tenure": defTenure,
+		Definitions: map[string]string{"churn rate": defChurn, "interval": defWilson, "tenure": defTenure,
 			"tenure intervals": fmt.Sprintf("mean and median months, seeded percentile bootstrap (%d resamples, seed %d)", r.p.Resamples, r.p.Seed),
 			"period":           defSubPeriod}}
 	for i := range g.keys {
@@ -243,7 +243,7 @@ func adoption(ctx context.Context, r *run) (*tandem.Report, error) {
 
 	rep := &tandem.Report{Title: "Adoption and retention", Value: "churn rate", Unit: "proportion", KeyFields: keyFields,
 		Definitions: map[string]string{adoptionKey: defAdoptionKey, "adoption": defAdopted, "churn rate": defChurn,
-			"interval": "Wilson score 95%", "reading": defReading, "period": defSubPeriod},
+			"interval": defWilson, "reading": defReading, "period": defSubPeriod},
 		Notes: r.windowNote(a)}
 	rep.Metrics = append(rep.Metrics, tandem.MetricInfo{Name: "churned", Label: "churned", Unit: "count"})
 	if f.renewals {
