@@ -17,6 +17,11 @@ const (
 	ENOTFOUND = "not_found" // the named thing does not exist
 	ECONFLICT = "conflict"  // the request contradicts stored state
 	EINTERNAL = "internal"  // a bug or an environment failure
+
+	EUNAUTHORIZED = "unauthorized" // no valid session or token: sign in
+	EFORBIDDEN    = "forbidden"    // signed in, but the role may not do this
+	ETOOLARGE     = "too_large"    // a request body over its limit
+	ERATELIMITED  = "rate_limited" // too many attempts; try again later
 )
 
 // Error is a domain error: a machine-readable Code and a sentence for people.
@@ -84,6 +89,14 @@ func statuses(code string) (status, exit int) {
 		return http.StatusNotFound, 3
 	case ECONFLICT:
 		return http.StatusConflict, 4
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized, 5
+	case EFORBIDDEN:
+		return http.StatusForbidden, 6
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge, 2
+	case ERATELIMITED:
+		return http.StatusTooManyRequests, 7
 	default:
 		return http.StatusInternalServerError, 1
 	}

@@ -44,6 +44,9 @@ type Loader interface {
 	Commit(ctx context.Context) ([]LoadCount, error)
 	// Rollback discards everything put; it is safe to call after Commit.
 	Rollback() error
+	// Audit records an entry in the load's transaction, written at Commit,
+	// so the change and its audit record land together.
+	Audit(a AuditEntry)
 }
 
 // Filter is one condition of a list query: Column (a canonical column or
@@ -53,9 +56,12 @@ type Filter struct {
 	Value  string
 }
 
-// Query selects a page of an entity's rows, ordered by key.
+// Query selects a page of an entity's rows, ordered by key, or by Sort
+// first when set: a canonical, non-list column name, with a leading "-" for
+// descending order (empty values last either way); ties go by key.
 type Query struct {
 	Filters []Filter
+	Sort    string
 	Limit   int // 0 means the store's default page size
 	Offset  int
 }
@@ -77,6 +83,7 @@ type Migration struct {
 // interface, so a distributed engine can be another adapter.
 type Store interface {
 	Lookup
+	AccountStore
 	// Begin starts a load transaction. Only one may be open at a time.
 	Begin(ctx context.Context) (Loader, error)
 	// Get returns the row with the id (first occurrence), or ENOTFOUND.
@@ -87,6 +94,9 @@ type Store interface {
 	Scan(ctx context.Context, entity string, fn func(Record) error) error
 	// Count returns the number of rows of an entity.
 	Count(ctx context.Context, entity string) (int, error)
+	// DataVersion returns a number that grows whenever a load commits, in
+	// this process or another, so cached analytics know when to recompute.
+	DataVersion(ctx context.Context) (int64, error)
 	// Migrations lists every known migration, applied or pending.
 	Migrations(ctx context.Context) ([]Migration, error)
 	// Backup writes a consistent copy of the store to path (a SQLite file),

@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Limiter allows at most Max failures per key within Window: sign-in
+// attempts are limited per e-mail and per client address, so guessing is
+// slow for one account and for one attacker. It forgets keys once their
+// window has passed, so memory stays bounded by recent traffic.
+type Limiter struct {
+	max    int
+	window time.Duration
+	now    func() time.Time
+
+	mu   sync.Mutex
+	hits map[string][]time.Time
+}
+
+// NewLimiter returns a limiter of max failures per window.
+func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{max: max, window: window, now: now, hits: make(map[string][]time.Time)}
+}
+
+// Allow reports whether key may try again, and if not, how long until it
+// may.
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	h := l.prune(key, now)
+	if len(h) < l.max {
+		return true, 0
+	}
+	return false, h[0].Add(l.window).Sub(now)
+}
+
+// Fail records a failure for key.
+func (l *Limiter) Fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.hits[key] = append(l.prune(key, now), now)
+	if len(l.hits) > 10000 {
+		for k := range l.hits {
+			l.prune(k, now)
+		}
+	}
+}
+
+// Reset forgets key's failures (after a successful sign-in).
+func (l *Limiter) Reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.hits, key)
+}
+
+// prune drops key's failures older than the window; l.mu is held.
+func (l *Limiter) prune(key string, now time.Time) []time.Time {
+	h := l.hits[key]
+	i := 0
+	for i < len(h) && now.Sub(h[i]) >= l.window {
+		i++
+	}
+	h = h[i:]
+	if len(h) == 0 {
+		delete(l.hits, key)
+		return nil
+	}
+	l.hits[key] = h
+	return h
+}

@@ -1,0 +1,135 @@
+// Package auth decides who a request comes from and what they may do:
+// argon2id password hashes, random session and API-token secrets stored only
+// as SHA-256 digests, a sign-in rate limiter, the session manager behind the
+// cookie, and the role policy (which role holds which permission) that every
+// page and API route is checked against.
+package auth
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/tandemhq/tandem"
+)
+
+// Perm is one permission: a resource and what may be done with it.
+type Perm string
+
+// The permissions. PermPublic needs no sign-in; PermSignedIn needs only a
+// signed-in user of any role.
+const (
+	PermPublic   Perm = "public"
+	PermSignedIn Perm = "signed-in"
+
+	PermPipelineRead  Perm = "pipeline:read"  // accounts, reps, leads, products, features, deals, stages, line items, adoptions, glossary
+	PermCustomersRead Perm = "customers:read" // subscriptions, usage, tickets, churn events and the retention reports
+	PermPeopleRead    Perm = "people:read"    // rep and team performance
+	PermReportsRead   Perm = "reports:read"   // deal reports and feature halo
+	PermGlossaryWrite Perm = "glossary:write" // edit the shared definitions
+	PermImport        Perm = "import:write"   // upload and import CSV files
+	PermUsersAdmin    Perm = "users:admin"    // create users, change roles, see and revoke everyone's tokens
+	PermAuditRead     Perm = "audit:read"     // read the audit log
+	PermTokensOwn     Perm = "tokens:own"     // create and revoke one's own API tokens
+)
+
+// PermInfo describes a permission for the README table and the users page.
+type PermInfo struct {
+	Perm  Perm
+	Doc   string
+	Roles []tandem.Role
+}
+
+// Policy returns the permission table: each permission with the roles that
+// hold it. It is the single source of truth; README's table is checked
+// against it by a test.
+//
+// The choices: every role reads the pipeline and the deal reports (one
+// shared truth is the point of Tandem). Customer data (billing, usage,
+// support, churn) is for the roles that act on it: not sales. Rep and team
+// performance is for sales management, RevOps and finance (commissions), not
+// product or CS. Only RevOps and admins change shared definitions or import
+// data; only admins manage users. Finance reads the audit log with RevOps
+// and admins, because audit is a finance control.
+func Policy() []PermInfo {
+	all := tandem.Roles()
+	const (
+		a = tandem.RoleAdmin
+		r = tandem.RoleRevOps
+		p = tandem.RoleProduct
+		s = tandem.RoleSales
+		c = tandem.RoleCS
+		f = tandem.RoleFinance
+	)
+	return []PermInfo{
+		{PermPipelineRead, "read deals, accounts, reps, leads, products, features, stage history, line items, adoptions and the glossary", all},
+		{PermReportsRead, "read the deal reports (win rate, cycle, deal size, funnel, stages, ICP) and feature halo pages", all},
+		{PermCustomersRead, "read subscriptions, usage, support tickets, churn events and the churn and adoption reports", []tandem.Role{a, r, p, c, f}},
+		{PermPeopleRead, "read rep and team performance (reps and teams reports, rep records' figures)", []tandem.Role{a, r, s, f}},
+		{PermGlossaryWrite, "create and edit shared definitions", []tandem.Role{a, r}},
+		{PermImport, "upload and import CSV files", []tandem.Role{a, r}},
+		{PermAuditRead, "read the audit log", []tandem.Role{a, r, f}},
+		{PermUsersAdmin, "create users, change roles, disable accounts, see and revoke any API token", []tandem.Role{a}},
+		{PermTokensOwn, "create and revoke one's own API tokens", all},
+	}
+}
+
+// Can reports whether role holds perm. PermPublic and PermSignedIn are held
+// by every role.
+func Can(role tandem.Role, perm Perm) bool {
+	if perm == PermPublic || perm == PermSignedIn {
+		return true
+	}
+	for _, pi := range Policy() {
+		if pi.Perm == perm {
+			return slices.Contains(pi.Roles, role)
+		}
+	}
+	return false
+}
+
+// EntityPerm is the permission needed to read an entity's records.
+func EntityPerm(entity string) Perm {
+	switch entity {
+	case "subscriptions", "usage", "tickets", "churn_events":
+		return PermCustomersRead
+	}
+	return PermPipelineRead
+}
+
+// ReportPerm is the permission needed to run a report.
+func ReportPerm(report string) Perm {
+	switch report {
+	case "churn", "adoption":
+		return PermCustomersRead
+	case "reps", "teams":
+		return PermPeopleRead
+	}
+	return PermReportsRead
+}
+
+// PermissionTable renders Policy as a Markdown table, one row per
+// permission and one column per role, for README.
+func PermissionTable() string {
+	var b strings.Builder
+	b.WriteString("| permission | what it allows |")
+	for _, r := range tandem.Roles() {
+		b.WriteString(" " + string(r) + " |")
+	}
+	b.WriteString("\n|---|---|")
+	for range tandem.Roles() {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, pi := range Policy() {
+		b.WriteString("| `" + string(pi.Perm) + "` | " + pi.Doc + " |")
+		for _, r := range tandem.Roles() {
+			if slices.Contains(pi.Roles, r) {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString(" · |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
