@@ -18,10 +18,11 @@ const (
 	ECONFLICT = "conflict"  // the request contradicts stored state
 	EINTERNAL = "internal"  // a bug or an environment failure
 
-	EUNAUTHORIZED = "unauthorized" // no valid session or token: sign in
-	EFORBIDDEN    = "forbidden"    // signed in, but the role may not do this
-	ETOOLARGE     = "too_large"    // a request body over its limit
-	ERATELIMITED  = "rate_limited" // too many attempts; try again later
+	EUNAUTHORIZED = "unauthorized"       // no valid session or token: sign in
+	EFORBIDDEN    = "forbidden"          // signed in, but the role may not do this
+	ETOOLARGE     = "too_large"          // a request body over its limit
+	ERATELIMITED  = "rate_limited"       // too many attempts; try again later
+	EMETHOD       = "method_not_allowed" // the path exists, not with this method
 )
 
 // Error is a domain error: a machine-readable Code and a sentence for people.
@@ -97,6 +98,8 @@ func statuses(code string) (status, exit int) {
 		return http.StatusRequestEntityTooLarge, 2
 	case ERATELIMITED:
 		return http.StatusTooManyRequests, 7
+	case EMETHOD:
+		return http.StatusMethodNotAllowed, 2
 	default:
 		return http.StatusInternalServerError, 1
 	}

@@ -64,7 +64,7 @@ func Policy() []PermInfo {
 		{PermPipelineRead, "read deals, accounts, reps, leads, products, features, stage history, line items, adoptions and the glossary", all},
 		{PermReportsRead, "read the deal reports (win rate, cycle, deal size, funnel, stages, ICP) and feature halo pages", all},
 		{PermCustomersRead, "read subscriptions, usage, support tickets, churn events and the churn and adoption reports", []tandem.Role{a, r, p, c, f}},
-		{PermPeopleRead, "read rep and team performance (reps and teams reports, rep records' figures)", []tandem.Role{a, r, s, f}},
+		{PermPeopleRead, "read rep and team performance (the reps and teams reports)", []tandem.Role{a, r, s, f}},
 		{PermGlossaryWrite, "create and edit shared definitions", []tandem.Role{a, r}},
 		{PermImport, "upload and import CSV files", []tandem.Role{a, r}},
 		{PermAuditRead, "read the audit log", []tandem.Role{a, r, f}},

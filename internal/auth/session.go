@@ -110,13 +110,24 @@ func ClientAddr(r *http.Request) string {
 // log and count towards the rate limits; the error says only "wrong e-mail or
 // password", whichever was wrong.
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (tandem.User, error) {
+	p, err := m.SignInSession(ctx, w, r, email, password)
+	if err != nil {
+		return tandem.User{}, err
+	}
+	return p.User, nil
+}
+
+// SignInSession is SignIn returning the new session's principal, whose CSRF
+// token API clients need.
+func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (*Principal, error) {
+	fail := func(err error) (*Principal, error) { return nil, err }
 	email = strings.ToLower(strings.TrimSpace(email))
 	addr := ClientAddr(r)
 	if ok, wait := m.byAddr.Allow(addr); !ok {
-		return tandem.User{}, tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins from this address; try again in %s", wait.Round(time.Second))
+		return fail(tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins from this address; try again in %s", wait.Round(time.Second)))
 	}
 	if ok, wait := m.byMail.Allow(email); !ok {
-		return tandem.User{}, tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins for this account; try again in %s", wait.Round(time.Second))
+		return fail(tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins for this account; try again in %s", wait.Round(time.Second)))
 	}
 	u, err := m.store.UserByEmail(ctx, email)
 	switch {
@@ -124,7 +135,7 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
 		u = tandem.User{PasswordHash: dummyHash}
 	default:
-		return tandem.User{}, fmt.Errorf("sign in: %w", err)
+		return fail(fmt.Errorf("sign in: %w", err))
 	}
 	if !VerifyPassword(u.PasswordHash, password) || u.ID == "" || u.Disabled {
 		m.byAddr.Fail(addr)
@@ -139,42 +150,44 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		audit := tandem.AuditEntry{At: m.now(), Actor: email, Action: "signin.fail", Target: "user:" + email,
 			Before: tandem.AuditJSON(nil), After: tandem.AuditJSON(map[string]string{"reason": reason}), Remote: addr}
 		if err := m.store.AppendAudit(ctx, audit); err != nil {
-			return tandem.User{}, fmt.Errorf("sign in: record failure: %w", err)
+			return fail(fmt.Errorf("sign in: record failure: %w", err))
 		}
-		return tandem.User{}, tandem.Errorf(tandem.EUNAUTHORIZED, "wrong e-mail or password")
+		return fail(tandem.Errorf(tandem.EUNAUTHORIZED, "wrong e-mail or password"))
 	}
 	m.byMail.Reset(email)
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
 		if err := m.store.DeleteSession(ctx, Digest(c.Value)); err != nil {
-			return tandem.User{}, fmt.Errorf("sign in: drop old session: %w", err)
+			return fail(fmt.Errorf("sign in: drop old session: %w", err))
 		}
 	}
-	if err := m.StartSession(ctx, w, u); err != nil {
-		return tandem.User{}, err
+	sess, err := m.StartSession(ctx, w, u)
+	if err != nil {
+		return fail(err)
 	}
 	now := m.now()
 	if err := m.store.TouchSignIn(ctx, u.ID, now); err != nil {
-		return tandem.User{}, fmt.Errorf("sign in: %w", err)
+		return fail(fmt.Errorf("sign in: %w", err))
 	}
 	audit := tandem.AuditEntry{At: now, Actor: u.Email, Action: "signin", Target: "user:" + u.Email,
 		Before: tandem.AuditJSON(nil), After: tandem.AuditJSON(nil), Remote: addr}
 	if err := m.store.AppendAudit(ctx, audit); err != nil {
-		return tandem.User{}, fmt.Errorf("sign in: %w", err)
+		return fail(fmt.Errorf("sign in: %w", err))
 	}
 	u.LastSignIn = now
-	return u, nil
+	return &Principal{User: u, Session: sess}, nil
 }
 
-// StartSession creates a new session for u and sets its cookie.
-func (m *Manager) StartSession(ctx context.Context, w http.ResponseWriter, u tandem.User) error {
+// StartSession creates a new session for u, sets its cookie and returns
+// the session.
+func (m *Manager) StartSession(ctx context.Context, w http.ResponseWriter, u tandem.User) (*tandem.Session, error) {
 	secret := NewSecret()
 	now := m.now()
 	s := tandem.Session{IDHash: Digest(secret), UserID: u.ID, CSRF: NewSecret(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
 	if err := m.store.CreateSession(ctx, s); err != nil {
-		return fmt.Errorf("start session: %w", err)
+		return nil, fmt.Errorf("start session: %w", err)
 	}
 	http.SetCookie(w, m.cookie(secret, sessionTTL))
-	return nil
+	return &s, nil
 }
 
 // SignOut ends the request's session, if any, and clears the cookie.

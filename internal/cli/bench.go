@@ -93,6 +93,7 @@ inserts text.`,
 	imp.Flags().StringVar(&keep, "dir", "", "work in DIR and keep the files (default: a temporary directory)")
 	cmd.AddCommand(imp)
 	cmd.AddCommand(a.benchHaloCommand())
+	cmd.AddCommand(a.benchHTTPCommand())
 	return cmd
 }
 

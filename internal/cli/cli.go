@@ -117,6 +117,9 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.demoCommand(),
 		a.benchCommand(),
 		a.reportCommand(),
+		a.userCommand(),
+		a.tokenCommand(),
+		a.auditCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/auth"
 	"github.com/tandemhq/tandem/internal/demo"
+	"github.com/tandemhq/tandem/internal/service"
 	"github.com/tandemhq/tandem/internal/sqldb"
 )
 
@@ -19,8 +23,8 @@ func (a *app) demoCommand() *cobra.Command {
 	var (
 		seed    uint64
 		deals   int
-		addr    string
 		noServe bool
+		so      serveOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -101,13 +105,46 @@ renewal and expansion, an add-on that lifts selling price).
 			if noServe || deals >= benchScale {
 				return nil
 			}
-			return a.serve(cmd, db, addr)
+			password, err := a.demoUsers(ctx, db)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "sign in as %s (or %s) with the password %s\n", demoEmail(tandem.RoleAdmin), demoOthers(), password)
+			return a.serve(cmd, db, so)
 		},
 	}
 	f := cmd.Flags()
 	f.Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same data")
 	f.IntVar(&deals, "deals", 0, "number of deals (default 20,000; 1,000,000 or more writes the benchmark scale without serving)")
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	f.BoolVar(&noServe, "no-serve", false, "generate only, do not serve")
+	so.addServeFlags(cmd)
 	return cmd
+}
+
+// demoEmail is the demo user of a role.
+func demoEmail(r tandem.Role) string { return string(r) + "@demo.example" }
+
+// demoOthers names the demo users other than the admin, for the banner.
+func demoOthers() string {
+	var out []string
+	for _, r := range tandem.Roles()[1:] {
+		out = append(out, demoEmail(r))
+	}
+	return strings.Join(out, ", ")
+}
+
+// demoUsers creates one user per role in a fresh demo store, all with one
+// random password, which the demo prints on its terminal (never the log) so
+// the person who started it can sign in as any role.
+func (a *app) demoUsers(ctx context.Context, db *sqldb.DB) (string, error) {
+	password := auth.NewSecret()[:16]
+	svc := service.New(db, a.catalog, nil, os.TempDir(), time.Now)
+	actor := service.Actor{Name: "cli:demo"}
+	for i, r := range tandem.Roles() {
+		name := strings.ToUpper(string(r[:1])) + string(r[1:]) + " (demo)"
+		if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: demoEmail(r), Name: name, Role: r, Password: password}, i == 0); err != nil {
+			return "", fmt.Errorf("demo users: %w", err)
+		}
+	}
+	return password, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -76,6 +77,9 @@ are kept as attributes (attr.<column>) and can be filtered and grouped on.`,
 					bar.Set64(done)
 				}
 			}
+			// Every import from the command line is audited, in the
+			// import's own transaction.
+			opt.Audit = &tandem.AuditEntry{At: time.Now().UTC(), Actor: a.actorName()}
 			im := &importer.Importer{Store: db, Catalog: a.catalog}
 			sum, ierr := im.ImportFile(cmd.Context(), args[0], args[1], opt)
 			if bar != nil {

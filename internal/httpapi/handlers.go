@@ -1,18 +1,16 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/auth"
 )
 
 // pingTimeout bounds the store check of /healthz.
@@ -29,7 +27,7 @@ type health struct {
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
 	defer cancel()
-	h := health{Status: "ok", Dialect: s.store.Dialect()}
+	h := health{Status: "ok", Dialect: s.svc.Store().Dialect()}
 	status := http.StatusOK
 	if err := s.ping(ctx); err != nil {
 		s.logger.Error("health check failed", "error", err.Error())
@@ -41,15 +39,15 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 // ping checks that the store answers by counting the rows of a small entity:
 // the glossary when the catalog has one, else the first entity.
 func (s *Server) ping(ctx context.Context) error {
-	ents := s.cat.Entities()
+	ents := s.svc.Catalog().Entities()
 	if len(ents) == 0 {
 		return nil
 	}
 	name := ents[0].Name
-	if _, err := s.cat.Entity("glossary"); err == nil {
+	if _, err := s.svc.Catalog().Entity("glossary"); err == nil {
 		name = "glossary"
 	}
-	_, err := s.store.Count(ctx, name)
+	_, err := s.svc.Store().Count(ctx, name)
 	return err
 }
 
@@ -72,12 +70,16 @@ type entityInfo struct {
 	Columns []columnInfo `json:"columns"`
 }
 
-// entityInfos describes every entity of the catalog with its row count.
-func (s *Server) entityInfos(ctx context.Context) ([]entityInfo, error) {
-	ents := s.cat.Entities()
+// entityInfos describes every entity of the catalog that the principal may
+// read, with its row count.
+func (s *Server) entityInfos(ctx context.Context, p *auth.Principal) ([]entityInfo, error) {
+	ents := s.svc.Catalog().Entities()
 	out := make([]entityInfo, 0, len(ents))
 	for _, e := range ents {
-		n, err := s.store.Count(ctx, e.Name)
+		if !p.Can(auth.EntityPerm(e.Name)) {
+			continue
+		}
+		n, err := s.svc.Store().Count(ctx, e.Name)
 		if err != nil {
 			return nil, fmt.Errorf("count %s: %w", e.Name, err)
 		}
@@ -92,24 +94,13 @@ func (s *Server) entityInfos(ctx context.Context) ([]entityInfo, error) {
 
 // handleEntities answers GET /api/v1/entities with the catalog and counts.
 func (s *Server) handleEntities(w http.ResponseWriter, r *http.Request) error {
-	infos, err := s.entityInfos(r.Context())
+	infos, err := s.entityInfos(r.Context(), auth.FromContext(r.Context()))
 	if err != nil {
 		return err
 	}
 	return s.respondJSON(w, http.StatusOK, struct {
 		Entities []entityInfo `json:"entities"`
 	}{infos})
-}
-
-// entity returns the entity named in the request path. An unknown name is a
-// missing resource, so the catalog's EINVALID becomes ENOTFOUND, keeping the
-// message that lists the valid names.
-func (s *Server) entity(r *http.Request) (*tandem.Entity, error) {
-	e, err := s.cat.Entity(r.PathValue("entity"))
-	if err != nil {
-		return nil, &tandem.Error{Code: tandem.ENOTFOUND, Message: tandem.ErrorMessage(err)}
-	}
-	return e, nil
 }
 
 // entityPath is the API path of an entity's list.
@@ -126,35 +117,33 @@ type listResponse struct {
 }
 
 // handleList answers GET /api/v1/{entity}: a page of records matching the
-// query's equality filters, with a link to the next page when there is one.
+// query's equality filters, sorted when asked, with a link to the next
+// page when there is one.
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.entity(r)
-	if err != nil {
+	name := r.PathValue("entity")
+	if err := Require(r, auth.EntityPerm(name)); err != nil {
 		return err
 	}
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return tandem.Errorf(tandem.EINVALID, "malformed query string: %v", err)
 	}
-	q, err := parseListQuery(e, params)
+	res, err := s.svc.List(r.Context(), name, params)
 	if err != nil {
 		return err
 	}
-	page, err := s.store.List(r.Context(), e.Name, q)
-	if err != nil {
-		return fmt.Errorf("list %s: %w", e.Name, err)
-	}
+	q := res.Query
 	resp := listResponse{
-		Entity:  e.Name,
-		Total:   page.Total,
+		Entity:  res.Entity.Name,
+		Total:   res.Page.Total,
 		Limit:   q.Limit,
 		Offset:  q.Offset,
-		Records: make([]RecordObject, len(page.Records)),
+		Records: make([]RecordObject, len(res.Page.Records)),
 	}
-	for i, rec := range page.Records {
-		resp.Records[i] = RecordJSON(e, rec)
+	for i, rec := range res.Page.Records {
+		resp.Records[i] = RecordJSON(res.Entity, rec)
 	}
-	if n := len(page.Records); n > 0 && q.Offset+n < page.Total {
+	if n := len(res.Page.Records); n > 0 && q.Offset+n < res.Page.Total {
 		next := maps.Clone(params) // Set replaces the slice; params stays intact
 		next.Set("offset", strconv.Itoa(q.Offset+n))
 		resp.Next = r.URL.Path + "?" + next.Encode()
@@ -162,92 +151,62 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 	return s.respondJSON(w, http.StatusOK, resp)
 }
 
-// parseListQuery turns list parameters into a store query: limit, offset, and
-// an equality filter for each canonical column or "attr.<name>". Unknown or
-// repeated parameters are EINVALID.
-func parseListQuery(e *tandem.Entity, params url.Values) (tandem.Query, error) {
-	q := tandem.Query{Limit: defaultLimit}
-	var unknown []string
-	for _, name := range slices.Sorted(maps.Keys(params)) {
-		vals := params[name]
-		if len(vals) != 1 {
-			return q, tandem.Errorf(tandem.EINVALID, "parameter %q is given %d times; give it once", name, len(vals))
-		}
-		v := vals[0]
-		switch {
-		case name == "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxLimit {
-				return q, tandem.Errorf(tandem.EINVALID, "limit must be a whole number from 1 to %d, not %q", maxLimit, v)
-			}
-			q.Limit = n
-		case name == "offset":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return q, tandem.Errorf(tandem.EINVALID, "offset must be a whole number from 0, not %q", v)
-			}
-			q.Offset = n
-		case isFilterColumn(e, name):
-			q.Filters = append(q.Filters, tandem.Filter{Column: name, Value: v})
-		default:
-			unknown = append(unknown, strconv.Quote(name))
-		}
-	}
-	if len(unknown) > 0 {
-		noun := "parameter"
-		if len(unknown) > 1 {
-			noun = "parameters"
-		}
-		return q, tandem.Errorf(tandem.EINVALID, "unknown %s %s for %s (use limit, offset, attr.<name> or a column: %s)",
-			noun, strings.Join(unknown, ", "), e.Name, strings.Join(e.ColumnNames(), ", "))
-	}
-	return q, nil
-}
-
-// isFilterColumn reports whether name is a canonical column of e or a custom
-// attribute, "attr.<name>".
-func isFilterColumn(e *tandem.Entity, name string) bool {
-	if attr, ok := strings.CutPrefix(name, "attr."); ok {
-		return attr != ""
-	}
-	c, _ := e.Column(name)
-	return c != nil
-}
-
 // handleGet answers GET /api/v1/{entity}/{id} with one record.
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.entity(r)
-	if err != nil {
+	name := r.PathValue("entity")
+	if err := Require(r, auth.EntityPerm(name)); err != nil {
 		return err
 	}
-	rec, err := s.store.Get(r.Context(), e.Name, r.PathValue("id"))
+	e, rec, err := s.svc.Get(r.Context(), name, r.PathValue("id"))
 	if err != nil {
-		return fmt.Errorf("get %s: %w", e.Name, err)
+		return err
 	}
 	return s.respondJSON(w, http.StatusOK, RecordJSON(e, rec))
 }
 
-// handleNoRoute answers API paths that match no route.
-func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
-	return tandem.Errorf(tandem.ENOTFOUND, "no API route for %s; see /api/v1/entities", r.URL.Path)
+// statusCapture records the status a handler writes and drops its body.
+type statusCapture struct {
+	header http.Header
+	status int
 }
 
-// handleIndex renders the HTML index page: every entity with its row count
-// and links to the API.
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) error {
-	infos, err := s.entityInfos(r.Context())
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	err = s.index.Execute(&buf, struct {
-		Version  string
-		Dialect  string
-		Entities []entityInfo
-	}{s.version, s.store.Dialect(), infos})
-	if err != nil {
-		return fmt.Errorf("render index: %w", err)
-	}
-	s.write(w, http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
-	return nil
+func (c *statusCapture) Header() http.Header         { return c.header }
+func (c *statusCapture) Write(b []byte) (int, error) { return len(b), nil }
+func (c *statusCapture) WriteHeader(status int)      { c.status = status }
+
+// dispatch routes a request through mux, answering requests that match no
+// route in the API's error shape (JSON for /api/, the site's error page
+// otherwise): 404 for an unknown path, 405 with Allow for a known path
+// and another method. ServeMux's own redirects (to a cleaned path) pass
+// through.
+func (s *Server) dispatch(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		c := &statusCapture{header: http.Header{}}
+		h.ServeHTTP(c, r)
+		var err error
+		switch c.status {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", c.header.Get("Allow"))
+			err = tandem.Errorf(tandem.EMETHOD, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, c.header.Get("Allow"))
+		case http.StatusNotFound, 0:
+			if isAPI(r.URL.Path) {
+				err = tandem.Errorf(tandem.ENOTFOUND, "no API route for %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path)
+			} else {
+				err = tandem.Errorf(tandem.ENOTFOUND, "no page at %s", r.URL.Path)
+			}
+		default:
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if isAPI(r.URL.Path) || s.pages == nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.pages.Error(w, r, err)
+	})
 }

@@ -50,7 +50,10 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		rec := &responseRecorder{ResponseWriter: w}
-		rec.Header().Set("X-Content-Type-Options", "nosniff")
+		s.securityHeaders(rec.Header())
+		// Pages and API answers hold business data: no shared or disk
+		// caches. Static assets override this.
+		rec.Header().Set("Cache-Control", "no-store")
 
 		defer func() {
 			v := recover()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/service"
 )
 
 // blockingStore holds List calls until release is closed, to keep a request
@@ -74,7 +76,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	inFlight := make(chan result, 1)
 	go func() {
-		resp, err := client.Get(base + "api/v1/accounts?limit=2")
+		req, _ := http.NewRequest(http.MethodGet, base+"api/v1/accounts?limit=2", nil)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		resp, err := client.Do(req)
 		if err != nil {
 			inFlight <- result{err: err}
 			return
@@ -128,7 +132,8 @@ func TestServeListenError(t *testing.T) {
 	}
 	defer busy.Close()
 	cat := tandem.NewCatalog()
-	srv := New(openStore(t, "sqlite", cat), cat, nil, nil, "test")
+	store := openStore(t, "sqlite", cat)
+	srv := New(Config{Service: service.New(store, cat, nil, t.TempDir(), nil), Sessions: auth.NewManager(store, false, nil), Version: "test"})
 	tests := []struct{ name, addr string }{
 		{"port in use", busy.Addr().String()},
 		{"bad port", "127.0.0.1:-1"},
@@ -159,7 +164,7 @@ func TestListenURL(t *testing.T) {
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9000}, "http://[::1]:9000/"},
 	}
 	for _, tt := range tests {
-		if got := listenURL(tt.addr); got != tt.want {
+		if got := listenURL(tt.addr, false); got != tt.want {
 			t.Errorf("listenURL(%v) = %q, want %q", tt.addr, got, tt.want)
 		}
 	}

@@ -1,22 +1,27 @@
-// Package httpapi serves Tandem's read-only JSON API and a small HTML index
-// page over net/http: entity listings with equality filters and pagination,
-// single records by id, the entity catalog with row counts, and a health
-// check. Handlers return errors; one function turns them into JSON error
-// responses whose status comes from tandem.HTTPStatus.
+// Package httpapi serves Tandem over HTTP: the JSON API under /api/v1, the
+// HTML pages of internal/web, and /healthz, behind one middleware chain that
+// every route passes: security headers, body limits, authentication by
+// session cookie or bearer token, the first-run redirect, the route's
+// permission and CSRF checks. Routes are declared in one table (Route), so
+// tests can walk every route with every role. Handlers return errors; one
+// function turns them into responses whose status comes from
+// tandem.HTTPStatus.
 package httpapi
 
 import (
+	"cmp"
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
 
-	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/service"
 )
 
 // Limits of the HTTP server. Requests get requestTimeout to finish their work
@@ -32,62 +37,86 @@ const (
 	shutdownTimeout   = 10 * time.Second
 )
 
-// Page sizes of list requests.
+// Default body limits: JSON and form bodies, and CSV uploads.
 const (
-	defaultLimit = 100
-	maxLimit     = 10000
+	DefaultBodyLimit   = 1 << 20
+	DefaultUploadLimit = 256 << 20
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-// Server answers Tandem's HTTP API from a store. Create it with New; it is
-// safe for concurrent use.
-type Server struct {
-	store    tandem.Store
-	cat      *tandem.Catalog
-	reporter tandem.Reporter
-	logger   *slog.Logger
-	version  string
-
-	index          *template.Template
-	handler        http.Handler
-	requestTimeout time.Duration
+// Config is what a server is built from.
+type Config struct {
+	Service  *service.Service
+	Sessions *auth.Manager
+	// Pages is the HTML site; nil serves the API alone.
+	Pages   Pages
+	Logger  *slog.Logger // nil discards logs
+	Version string
+	// TLS says clients reach the server over HTTPS (directly, with
+	// CertFile and KeyFile, or through a proxy): the server then sends HSTS
+	// and marks its CSRF cookie Secure. Session cookies are marked Secure
+	// by the session manager, which must be told the same.
+	TLS bool
+	// CertFile and KeyFile, when set, make Serve speak HTTPS itself.
+	CertFile, KeyFile string
+	// BodyLimit and UploadLimit bound request bodies (0: the defaults).
+	BodyLimit, UploadLimit int64
 }
 
-// New returns a server that reads from store the entities of cat, answers
-// report requests through reporter, logs to logger (nil discards logs) and
-// reports version on its index page.
-func New(store tandem.Store, cat *tandem.Catalog, reporter tandem.Reporter, logger *slog.Logger, version string) *Server {
+// Server answers Tandem's HTTP API and pages from a store. Create it with
+// New; it is safe for concurrent use.
+type Server struct {
+	svc      *service.Service
+	sessions *auth.Manager
+	pages    Pages
+	logger   *slog.Logger
+	version  string
+	tls      bool
+	certFile string
+	keyFile  string
+
+	bodyLimit, uploadLimit int64
+	routes                 []Route
+	handler                http.Handler
+	requestTimeout         time.Duration
+	// hasUsers is set once the store has a user; users are never deleted,
+	// so it never goes back, and the first-run check costs nothing after.
+	hasUsers atomic.Bool
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		store:          store,
-		cat:            cat,
-		reporter:       reporter,
+		svc:            cfg.Service,
+		sessions:       cfg.Sessions,
+		pages:          cfg.Pages,
 		logger:         logger,
-		version:        version,
-		index:          template.Must(template.ParseFS(templateFS, "templates/index.html")),
+		version:        cfg.Version,
+		tls:            cfg.TLS || cfg.CertFile != "",
+		certFile:       cfg.CertFile,
+		keyFile:        cfg.KeyFile,
+		bodyLimit:      cmp.Or(cfg.BodyLimit, DefaultBodyLimit),
+		uploadLimit:    cmp.Or(cfg.UploadLimit, DefaultUploadLimit),
 		requestTimeout: requestTimeout,
 	}
-	s.handler = s.routes()
+	s.routes = s.apiRoutes()
+	if s.pages != nil {
+		s.routes = append(s.routes, s.pages.Routes()...)
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		mux.Handle(rt.Method+" "+rt.Path, s.guard(rt))
+	}
+	s.handler = s.instrument(s.dispatch(mux))
 	return s
 }
 
-// routes builds the handler: the route table wrapped in the middleware.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", s.handle(s.handleIndex))
-	mux.Handle("GET /healthz", s.handle(s.handleHealth))
-	mux.Handle("GET /api/v1/entities", s.handle(s.handleEntities))
-	mux.Handle("GET /api/v1/reports", s.handle(s.handleReports))
-	mux.Handle("GET /api/v1/reports/{name}", s.handle(s.handleReport))
-	mux.Handle("GET /api/v1/{entity}", s.handle(s.handleList))
-	mux.Handle("GET /api/v1/{entity}/{id}", s.handle(s.handleGet))
-	mux.Handle("GET /api/", s.handle(s.handleNoRoute))
-	return s.instrument(mux)
-}
+// Routes returns every route the server answers, API and pages: what the
+// permission tests and the OpenAPI check walk.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
 // Handler returns the server's HTTP handler, for Serve or for tests.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -118,10 +147,16 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(url string))
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if s.certFile != "" {
+			errc <- srv.ServeTLS(ln, s.certFile, s.keyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 
-	url := listenURL(ln.Addr())
-	s.logger.Info("listening", "url", url, "version", s.version, "dialect", s.store.Dialect())
+	url := listenURL(ln.Addr(), s.certFile != "")
+	s.logger.Info("listening", "url", url, "version", s.version, "dialect", s.svc.Store().Dialect())
 	if ready != nil {
 		ready(url)
 	}
@@ -147,13 +182,17 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(url string))
 
 // listenURL returns the URL of the index page for a listener's address, with
 // "localhost" in place of an unspecified address such as 0.0.0.0 or [::].
-func listenURL(addr net.Addr) string {
+func listenURL(addr net.Addr, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return "http://" + addr.String() + "/"
+		return scheme + addr.String() + "/"
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return scheme + net.JoinHostPort(host, port) + "/"
 }

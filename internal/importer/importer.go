@@ -64,6 +64,10 @@ type Options struct {
 	// new catalog entries.
 	NoCreate bool
 	DryRun   bool
+	// Audit, when set, is recorded in the import's transaction when it
+	// commits, with its After filled in with what was imported (file,
+	// entity, format, rows, skipped duplicates, catalog entries created).
+	Audit *tandem.AuditEntry
 	// Progress, when set, is called with bytes read and the file size.
 	Progress func(done, total int64)
 }
@@ -334,6 +338,21 @@ func (im *Importer) run(ctx context.Context, e *tandem.Entity, f io.ReadSeeker, 
 	}
 	if opt.DryRun {
 		return sum, nil
+	}
+	if opt.Audit != nil {
+		a := *opt.Audit
+		if a.Action == "" {
+			a.Action = "import"
+		}
+		if a.Target == "" {
+			a.Target = "entity:" + e.Name
+		}
+		a.After = tandem.AuditJSON(map[string]any{"file": name, "entity": e.Name, "format": sum.Format,
+			"rows": sum.Rows, "skipped_duplicates": sum.Skipped, "created": len(sum.Created)})
+		if len(a.Before) == 0 {
+			a.Before = tandem.AuditJSON(nil)
+		}
+		loader.Audit(a)
 	}
 	counts, err := loader.Commit(ctx)
 	if err != nil {

@@ -72,6 +72,8 @@ type loader struct {
 	last    *entLoad // the entity of the previous put, to skip the map lookup
 	rows    int      // rows per statement
 	done    bool
+	// audits are the entries Audit buffered, written by Commit.
+	audits []tandem.AuditEntry
 
 	// The pipeline: full batches go to the writer on work; spare returns
 	// their buffers for reuse; stopped is closed when the writer exits.
@@ -424,6 +426,10 @@ func (l *loader) Commit(ctx context.Context) ([]tandem.LoadCount, error) {
 		c.Unchanged = max(0, c.Rows-c.Inserted-c.Updated)
 		counts = append(counts, c)
 	}
+	if err := l.db.finishLoad(ctx, l.tx, l.audits); err != nil {
+		l.Rollback()
+		return nil, fmt.Errorf("commit load: %w", err)
+	}
 	l.done = true
 	defer l.release()
 	if err := l.tx.Commit(); err != nil {
@@ -438,6 +444,7 @@ func (l *loader) Rollback() error {
 		return nil
 	}
 	l.done = true
+	l.audits = nil
 	l.mu.Lock()
 	l.discard = true
 	l.mu.Unlock()

@@ -64,8 +64,9 @@ func (db *DB) Get(ctx context.Context, entity, id string) (tandem.Record, error)
 	return r, nil
 }
 
-// List returns a page of the rows matching every filter, in key order.
-// A Limit above the maximum page size is lowered to it.
+// List returns a page of the rows matching every filter, in key order or
+// by q.Sort first (see sortSQL). A Limit above the maximum page size is
+// lowered to it.
 func (db *DB) List(ctx context.Context, entity string, q tandem.Query) (tandem.Page, error) {
 	t, err := db.table(entity)
 	if err != nil {
@@ -83,6 +84,14 @@ func (db *DB) List(ctx context.Context, entity string, q tandem.Query) (tandem.P
 	if err != nil {
 		return tandem.Page{}, fmt.Errorf("list %s: %w", entity, err)
 	}
+	order := t.keyOrder()
+	if q.Sort != "" {
+		by, err := db.sortSQL(t, q.Sort)
+		if err != nil {
+			return tandem.Page{}, fmt.Errorf("list %s: %w", entity, err)
+		}
+		order = by + ", " + order
+	}
 
 	tx, err := db.readTx(ctx)
 	if err != nil {
@@ -99,7 +108,7 @@ func (db *DB) List(ctx context.Context, entity string, q tandem.Query) (tandem.P
 	n := len(args)
 	args = append(args, int64(limit), int64(q.Offset))
 	sel := t.selectFrom(db.dialect, false) + where +
-		" ORDER BY " + t.keyOrder() + " LIMIT " + db.dialect.param(n+1) + " OFFSET " + db.dialect.param(n+2)
+		" ORDER BY " + order + " LIMIT " + db.dialect.param(n+1) + " OFFSET " + db.dialect.param(n+2)
 	err = db.scanRows(ctx, tx, t, sel, args, func(r tandem.Record) error {
 		page.Records = append(page.Records, r)
 		return nil
@@ -551,6 +560,48 @@ func (db *DB) filterSQL(t *table, filters []tandem.Filter) (string, []any, error
 		return "", nil, nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// sortSQL returns the ORDER BY terms of a list sorted by sort: a canonical
+// column stored in the entity's table that is not a list, with a leading
+// "-" for descending order. Empty values (NULL, and empty text) come
+// last either way, and the caller adds the key for ties, so that both
+// dialects give the same order.
+func (db *DB) sortSQL(t *table, sort string) (string, error) {
+	name, desc := strings.CutPrefix(sort, "-")
+	c, i := t.e.Column(name)
+	if c == nil || c.Kind == tandem.KindList || !t.inline(i) {
+		var valid []string
+		for j, c := range t.e.Columns {
+			if c.Kind != tandem.KindList && t.inline(j) {
+				valid = append(valid, c.Name)
+			}
+		}
+		return "", tandem.Errorf(tandem.EINVALID, "cannot sort %s by %q: sort by one of %s (with a leading - for descending order)",
+			t.e.Name, sort, strings.Join(valid, ", "))
+	}
+	col := "t." + quote(c.Name)
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	empty := col + " IS NULL"
+	if c.Kind == tandem.KindText || c.Kind == tandem.KindEnum {
+		// Empty text is NULL, so that empty values tie and go by key.
+		col = "NULLIF(" + col + ", '')"
+		empty = col + " IS NULL"
+	}
+	terms := []string{"CASE WHEN " + empty + " THEN 1 ELSE 0 END"}
+	if c.Kind == tandem.KindDate && db.dialect == dialectSQLite {
+		// Canonical date text sorts like the instant up to the second, but
+		// a fraction does not ("…:00.5Z" < "…:00Z"): order by the seconds,
+		// then by the fraction's digits, none first.
+		terms = append(terms, "substr("+col+", 1, 19)"+dir,
+			"CASE WHEN substr("+col+", 20, 1) = '.' THEN rtrim(substr("+col+", 21), 'Z') ELSE '' END"+dir)
+	} else {
+		terms = append(terms, col+dir)
+	}
+	return strings.Join(terms, ", "), nil
 }
 
 // attrExpr returns the SQL text of custom attribute name of the row t.
