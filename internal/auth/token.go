@@ -41,4 +41,6 @@ func NewAPIToken() (secret, prefix string) {
 }
 
 // IsAPIToken reports whether s looks like an API token.
-func IsAPIToken(s string) bool { return strings.HasPrefix(s, TokenPrefix) && len(s) > len(TokenPrefix)+8 }
+func IsAPIToken(s string) bool {
+	return strings.HasPrefix(s, TokenPrefix) && len(s) > len(TokenPrefix)+8
+}

@@ -54,6 +54,9 @@ func (d *discardLoader) Put(context.Context, *tandem.Entity, tandem.Record) erro
 	return nil
 }
 func (d *discardLoader) Commit(context.Context) ([]tandem.LoadCount, error) { return nil, nil }
+
+// Audit drops the entry.
+func (d *discardLoader) Audit(tandem.AuditEntry) {}
 func (d *discardLoader) Rollback() error                                    { return nil }
 
 // dataset is a generated dataset with typed accessors for the checks.

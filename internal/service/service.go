@@ -8,7 +8,7 @@
 package service
 
 import (
-		"sync"
+	"sync"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -65,4 +65,3 @@ func (s *Service) entry(a Actor, action, target string, before, after any) tande
 	return tandem.AuditEntry{At: s.now().UTC(), Actor: a.Name, Action: action, Target: target,
 		Before: tandem.AuditJSON(before), After: tandem.AuditJSON(after), Remote: a.Remote}
 }
-

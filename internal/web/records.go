@@ -333,11 +333,11 @@ func haloSentence(name string, h *tandem.Report, e tandem.Estimate) (sentence, c
 		dir = "lower"
 	}
 	if h.Unit == "difference" {
-		sentence = fmt.Sprintf("Deals tagged with %s are associated with a win rate %.1f percentage points %s than deals without it, %s (%s: %s).",
-			name, math.Abs(100*e.Value), dir, adj, h.Value, analytics.FormatEstimate(h.Unit, e))
+		sentence = fmt.Sprintf("Deals tagged with %s are associated with a win rate %.1f percentage points %s than deals without it, %s (95%% interval %s, n=%d).",
+			name, math.Abs(100*e.Value), dir, adj, ciText(h.Unit, e), e.N)
 	} else {
-		sentence = fmt.Sprintf("Deals tagged with %s are associated with a %s of %s compared with deals without it, %s (%s).",
-			name, h.Value, analytics.FormatNumber(h.Unit, e.Value), adj, analytics.FormatEstimate(h.Unit, e))
+		sentence = fmt.Sprintf("Deals tagged with %s are associated with a %s of %s compared with deals without it, %s (95%% interval %s, n=%d).",
+			name, h.Value, analytics.FormatNumber(h.Unit, e.Value), adj, ciText(h.Unit, e), e.N)
 	}
 	if !math.IsNaN(e.Q) {
 		if e.Q < 0.05 {
