@@ -46,6 +46,9 @@ func (m *memLoader) Commit(context.Context) ([]tandem.LoadCount, error) {
 
 func (m *memLoader) Rollback() error { return nil }
 
+// Audit drops the entry.
+func (m *memLoader) Audit(tandem.AuditEntry) {}
+
 // discardLoader drops every record: the benchmark measures generation only.
 type discardLoader struct{ n int }
 
