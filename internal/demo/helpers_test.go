@@ -60,7 +60,7 @@ func (d *discardLoader) Commit(context.Context) ([]tandem.LoadCount, error) { re
 
 // Audit drops the entry.
 func (d *discardLoader) Audit(tandem.AuditEntry) {}
-func (d *discardLoader) Rollback() error                                    { return nil }
+func (d *discardLoader) Rollback() error         { return nil }
 
 // dataset is a generated dataset with typed accessors for the checks.
 type dataset struct {
