@@ -52,9 +52,6 @@ func (s *Server) guard(rt Route) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
-			if tandem.ErrorCode(err) == tandem.EINTERNAL {
-				s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
-			}
 			s.pages.Error(w, r, err)
 		}
 		limit := s.bodyLimit

@@ -285,15 +285,23 @@ func (s *Service) ref(ctx context.Context, entity, id string) (*Ref, error) {
 	}
 }
 
-// refs resolves a list of ids.
+// refs resolves a list of ids of a named entity with one query for all of
+// them (the catalog entities it is used for are small).
 func (s *Service) refs(ctx context.Context, entity string, ids []string) ([]Ref, error) {
 	out := make([]Ref, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	named, err := s.store.Names(ctx, entity)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(named))
+	for _, n := range named {
+		names[n.ID] = n.Name
+	}
 	for _, id := range ids {
-		r, err := s.ref(ctx, entity, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
+		out = append(out, Ref{ID: id, Name: cmp.Or(names[id], id)})
 	}
 	return out, nil
 }
@@ -368,12 +376,16 @@ func (s *Service) Deal(ctx context.Context, id string) (*DealDetail, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deal %s: %w", id, err)
 	}
-	for _, it := range items {
-		p, err := s.ref(ctx, "products", text(le, it, "product_id"))
-		if err != nil {
-			return nil, fmt.Errorf("deal %s: %w", id, err)
-		}
-		d.LineItems = append(d.LineItems, LineItem{Product: *p, Quantity: number(le, it, "quantity"),
+	pids := make([]string, len(items))
+	for i, it := range items {
+		pids[i] = text(le, it, "product_id")
+	}
+	prods, err := s.refs(ctx, "products", pids)
+	if err != nil {
+		return nil, fmt.Errorf("deal %s: %w", id, err)
+	}
+	for i, it := range items {
+		d.LineItems = append(d.LineItems, LineItem{Product: prods[i], Quantity: number(le, it, "quantity"),
 			UnitPrice: number(le, it, "unit_price"), Amount: number(le, it, "amount")})
 	}
 	return d, nil
@@ -431,12 +443,12 @@ func (s *Service) Account(ctx context.Context, id string, customers bool) (*Acco
 		return nil, fmt.Errorf("account %s: %w", id, err)
 	}
 	ae, _ := s.cat.Entity("adoptions")
-	for _, x := range ad {
-		f, err := s.ref(ctx, "features", text(ae, x, "feature_id"))
-		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", id, err)
-		}
-		a.Adoptions = append(a.Adoptions, *f)
+	fids := make([]string, len(ad))
+	for i, x := range ad {
+		fids[i] = text(ae, x, "feature_id")
+	}
+	if a.Adoptions, err = s.refs(ctx, "features", fids); err != nil {
+		return nil, fmt.Errorf("account %s: %w", id, err)
 	}
 	return a, nil
 }
