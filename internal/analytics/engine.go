@@ -104,6 +104,9 @@ func (e *Engine) Run(ctx context.Context, name string, p tandem.ReportParams) (*
 	}
 	rep.Report = name
 	rep.Params = r.p
+	if rep.KeyFields == nil {
+		rep.KeyFields = []string{}
+	}
 	if rep.Groups == nil {
 		rep.Groups = []tandem.Group{}
 		if len(rep.Apart) == 0 && len(rep.Notes) == 0 {

@@ -51,7 +51,6 @@ type HTTPBenchResult struct {
 // httpBenchOptions are the flags of `tandem bench http`.
 type httpBenchOptions struct {
 	deals       int
-	db          string
 	keep        string
 	duration    time.Duration
 	concurrency int

@@ -115,6 +115,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if code, _, errOut := run(t, "--db", dsn, "demo", "--no-serve", "--deals", "300"); code != 0 {
 		t.Fatalf("demo: %s", errOut)
 	}
+	token := adminToken(t, dsn)
 	url := startServer(t, dsn)
 	stop := make(chan struct{})
 	served := make(chan int)
@@ -127,7 +128,9 @@ func TestBackupWhileServing(t *testing.T) {
 				return
 			default:
 			}
-			resp, err := http.Get(url + "api/v1/deals?limit=50")
+			req, _ := http.NewRequest(http.MethodGet, url+"api/v1/deals?limit=50", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return
 			}

@@ -20,14 +20,13 @@ import (
 
 // serveOptions are the flags of `tandem serve` (and of the demo's server).
 type serveOptions struct {
-	addr             string
-	certFile         string
-	keyFile          string
-	behindTLS        bool
-	uploadDir        string
-	uploadLimitMB    int64
-	bodyLimitKB      int64
-	reportsPerMinute int
+	addr          string
+	certFile      string
+	keyFile       string
+	behindTLS     bool
+	uploadDir     string
+	uploadLimitMB int64
+	bodyLimitKB   int64
 }
 
 // addServeFlags registers the server flags on cmd.

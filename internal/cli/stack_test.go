@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/internal/demo"
 	"github.com/tandemhq/tandem/internal/httpapi"
 	"github.com/tandemhq/tandem/internal/service"
+	"github.com/tandemhq/tandem/internal/sqldb"
 	"github.com/tandemhq/tandem/internal/sqldb/sqldbtest"
 )
 
@@ -157,4 +159,31 @@ func (st *stack) browserSession(t *testing.T, role tandem.Role) (*http.Client, s
 		t.Fatalf("GET / after sign-in: %d, csrf field found: %v: %.300s", home.status, m != nil, home.body)
 	}
 	return c, m[1]
+}
+
+// adminToken creates an admin (the store's first user when it has none)
+// with an API token in the store at dsn, and returns the token.
+func adminToken(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx := t.Context()
+	cat := tandem.NewCatalog()
+	db, err := sqldb.Open(ctx, dsn, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := service.New(db, cat, nil, t.TempDir(), nil)
+	n, err := db.UserCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, service.Actor{Name: "test"}, service.NewUser{Email: fmt.Sprintf("admin%d@example.com", n), Name: "Admin", Role: tandem.RoleAdmin, Password: stackPassword}, n == 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.CreateToken(ctx, service.Actor{Name: "test"}, u, "tests", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }

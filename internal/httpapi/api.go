@@ -206,7 +206,9 @@ func (s *Server) handleDealDetail(w http.ResponseWriter, r *http.Request) error 
 type accountDetail struct {
 	Account       RecordObject   `json:"account"`
 	Deals         []RecordObject `json:"deals"`
-	Subscriptions []RecordObject `json:"subscriptions,omitempty"`
+	// Subscriptions is absent for roles that may not read customer data,
+	// and a list (maybe empty) for those that may.
+	Subscriptions *[]RecordObject `json:"subscriptions,omitempty"`
 	*service.AccountDetail
 }
 
@@ -224,10 +226,11 @@ func (s *Server) handleAccountDetail(w http.ResponseWriter, r *http.Request) err
 		out.Deals[i] = RecordJSON(de, d)
 	}
 	if customers {
-		out.Subscriptions = make([]RecordObject, len(a.Subscriptions))
+		subs := make([]RecordObject, len(a.Subscriptions))
 		for i, x := range a.Subscriptions {
-			out.Subscriptions[i] = RecordJSON(se, x)
+			subs[i] = RecordJSON(se, x)
 		}
+		out.Subscriptions = &subs
 	}
 	return s.respondJSON(w, http.StatusOK, out)
 }
@@ -508,8 +511,8 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleImport answers POST /api/v1/uploads/{id}/import. A file with bad
-// rows is a 400 whose body is the import summary with every row error
-// (code "invalid" and a message, plus the summary's fields).
+// rows is a 400 whose body is the error ({code "invalid", message}) with
+// the import summary, listing every row error, under "summary".
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	var req service.ImportRequest
 	if err := decodeJSON(r, &req); err != nil {

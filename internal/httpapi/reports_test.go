@@ -54,7 +54,7 @@ func testReports(t *testing.T, dialect string) {
 			}
 		}
 	}
-	checkError(t, f.get(t, "/api/v1/reports/nosuch"), http.StatusBadRequest, tandem.EINVALID, "unknown report")
+	checkError(t, f.get(t, "/api/v1/reports/nosuch"), http.StatusNotFound, tandem.ENOTFOUND, "no report")
 	checkError(t, f.get(t, "/api/v1/reports/winrate?by=nosuch"), http.StatusBadRequest, tandem.EINVALID, "unknown field")
 	checkError(t, f.get(t, "/api/v1/reports/winrate?from=yesterday"), http.StatusBadRequest, tandem.EINVALID, "YYYY-MM-DD")
 	checkError(t, f.get(t, "/api/v1/reports/winrate?limit=3"), http.StatusBadRequest, tandem.EINVALID, "unknown report parameter")

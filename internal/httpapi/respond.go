@@ -11,20 +11,6 @@ import (
 	"github.com/tandemhq/tandem"
 )
 
-// handlerFunc is a handler that reports failure by returning an error, which
-// handle turns into the response.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// handle adapts h to http.Handler. A handler that returns an error must not
-// have written anything.
-func (s *Server) handle(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	})
-}
-
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
 	Code    string `json:"code"`

@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tandemhq/tandem"
@@ -55,6 +57,13 @@ func (c *reportCache) put(key string, r *tandem.Report) {
 func (s *Service) Report(ctx context.Context, name string, params url.Values) (*tandem.Report, error) {
 	if s.reporter == nil {
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "this server has no reports")
+	}
+	if !slices.ContainsFunc(s.reporter.Reports(), func(ri tandem.ReportInfo) bool { return ri.Name == name }) {
+		var names []string
+		for _, ri := range s.reporter.Reports() {
+			names = append(names, ri.Name)
+		}
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no report %q (one of: %s)", name, strings.Join(names, ", "))
 	}
 	p, err := analytics.ParseParams(params)
 	if err != nil {
