@@ -204,8 +204,8 @@ func (s *Server) handleDealDetail(w http.ResponseWriter, r *http.Request) error 
 
 // accountDetail is the body of GET /api/v1/accounts/{id}/detail.
 type accountDetail struct {
-	Account       RecordObject   `json:"account"`
-	Deals         []RecordObject `json:"deals"`
+	Account RecordObject   `json:"account"`
+	Deals   []RecordObject `json:"deals"`
 	// Subscriptions is absent for roles that may not read customer data,
 	// and a list (maybe empty) for those that may.
 	Subscriptions *[]RecordObject `json:"subscriptions,omitempty"`
