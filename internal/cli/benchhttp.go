@@ -121,7 +121,7 @@ func (a *app) benchHTTP(ctx context.Context, o httpBenchOptions) (*HTTPBenchResu
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxConnsPerHost: o.concurrency}}
 	defer client.CloseIdleConnections()
 	endpoints := []struct{ name, path string }{
-		{"list deals", "api/v1/deals?limit=50&sort=-amount"},
+		{"list deals", "api/v1/deals?limit=50&offset=1000"},
 		{"report (win rate by segment)", "api/v1/reports/winrate?by=account.segment"},
 		{"deal page (HTML)", "deals/" + dealID},
 	}

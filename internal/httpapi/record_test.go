@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"reflect"
 	"testing"
 	"time"
@@ -86,5 +89,44 @@ func TestRecordJSON(t *testing.T) {
 				t.Errorf("json.Marshal gives %s, MarshalJSON %s", viaMarshal, got)
 			}
 		})
+	}
+}
+
+// TestAppendJSONMatchesEncodingJSON checks the hand-written encoder against
+// encoding/json (HTML escaping off) on awkward and random values.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	std := func(v any) string {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSuffix(buf.String(), "\n")
+	}
+	strs := []string{"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnew\nline\r\x00\x1f\x7f", "\xff\xfe bad utf8 \xc3", "é ü 中文 😀",
+		"line\u2028sep\u2029", "\b\f"}
+	floats := []float64{0, -0.0, 1, -1.5, 0.1, 1e-6, 9.99e-7, 1e-7, 123456789012345678, 1e20, 1e21, 1.5e300, -2.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		strs = append(strs, string(b))
+		floats = append(floats, math.Float64frombits(rng.Uint64()), rng.NormFloat64()*math.Pow(10, float64(rng.IntN(40)-20)))
+	}
+	for _, s := range strs {
+		if got, want := string(appendJSONString(nil, s)), std(s); got != want {
+			t.Errorf("string %q: %s, encoding/json %s", s, got, want)
+		}
+	}
+	for _, f := range floats {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		if got, want := string(appendJSONFloat(nil, f)), std(f); got != want {
+			t.Errorf("float %v: %s, encoding/json %s", f, got, want)
+		}
 	}
 }

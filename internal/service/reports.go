@@ -12,43 +12,64 @@ import (
 	"github.com/tandemhq/tandem/internal/analytics"
 )
 
-// reportCacheSize bounds the cached reports; each is a few kilobytes to a
-// few hundred.
-const reportCacheSize = 128
+// viewCacheSize bounds the cached views (reports, pages of lists, record
+// details); each is a few kilobytes to a few hundred.
+const viewCacheSize = 512
 
-// reportCache keeps computed reports until the data changes. A report is a
-// pure function of its parameters, the report date and the stored data, so
-// the key is the canonical query, today's date and the store's data version
-// (which every committed load increases, in any process): a cached report
-// is never stale, and pages and API calls for the same view cost one
-// computation.
-type reportCache struct {
+// viewCache keeps computed views until the data changes. A report, a page
+// of a list or a deal's detail is a pure function of its parameters, the
+// date and the stored data, so the key holds the canonical query, today's
+// date and the store's data version (which every committed load increases,
+// in any process): a cached view is never stale, and pages and API calls
+// for the same view cost one computation. Values are shared: callers must
+// not modify them.
+type viewCache struct {
 	mu      sync.Mutex
-	entries map[string]*tandem.Report
+	entries map[string]any
 	order   []string // insertion order, for eviction
 }
 
-func (c *reportCache) get(key string) *tandem.Report {
+func (c *viewCache) get(key string) any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.entries[key]
 }
 
-func (c *reportCache) put(key string, r *tandem.Report) {
+func (c *viewCache) put(key string, v any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[string]*tandem.Report)
+		c.entries = make(map[string]any)
 	}
 	if _, ok := c.entries[key]; ok {
 		return
 	}
-	if len(c.order) >= reportCacheSize {
+	if len(c.order) >= viewCacheSize {
 		delete(c.entries, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.entries[key] = r
+	c.entries[key] = v
 	c.order = append(c.order, key)
+}
+
+// cached returns the view under key at the store's current data version,
+// computing and keeping it on a miss.
+func cached[T any](ctx context.Context, s *Service, key string, compute func() (T, error)) (T, error) {
+	var zero T
+	version, err := s.store.DataVersion(ctx)
+	if err != nil {
+		return zero, err
+	}
+	key += "|" + s.now().UTC().Format("2006-01-02") + "|" + strconv.FormatInt(version, 10)
+	if v, ok := s.views.get(key).(T); ok {
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return zero, err
+	}
+	s.views.put(key, v)
+	return v, nil
 }
 
 // Report runs a report with the query parameters the CLI takes as flags,
@@ -69,24 +90,10 @@ func (s *Service) Report(ctx context.Context, name string, params url.Values) (*
 	if err != nil {
 		return nil, err
 	}
-	version, err := s.store.DataVersion(ctx)
-	if err != nil {
-		return nil, err
-	}
-	key := name + "?" + params.Encode() + "|" + s.now().UTC().Format("2006-01-02") + "|" + itoa(version)
-	if r := s.reports.get(key); r != nil {
-		return r, nil
-	}
-	r, err := s.reporter.Run(ctx, name, p)
-	if err != nil {
-		return nil, err
-	}
-	s.reports.put(key, r)
-	return r, nil
+	return cached(ctx, s, "report|"+name+"?"+params.Encode(), func() (*tandem.Report, error) {
+		return s.reporter.Run(ctx, name, p)
+	})
 }
-
-// itoa formats an int64.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Reports lists the reports.
 func (s *Service) Reports() []tandem.ReportInfo {

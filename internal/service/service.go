@@ -25,7 +25,7 @@ type Service struct {
 	now      func() time.Time
 	uploads  string
 	imp      *importer.Importer
-	reports  reportCache
+	views    viewCache
 	staging  sync.Mutex // serializes staged-upload bookkeeping
 }
 

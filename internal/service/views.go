@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -16,10 +17,12 @@ import (
 	"github.com/tandemhq/tandem/internal/auth"
 )
 
-// Page sizes of list requests.
+// Page sizes of list requests. Pages up to maxCachedPage rows are kept in
+// the view cache; larger ones are exports and read through.
 const (
-	DefaultLimit = 100
-	MaxLimit     = 10000
+	DefaultLimit  = 100
+	MaxLimit      = 10000
+	maxCachedPage = 500
 )
 
 // ListResult is one page of an entity's records.
@@ -82,9 +85,22 @@ func (s *Service) List(ctx context.Context, entity string, params url.Values, ig
 		return nil, tandem.Errorf(tandem.EINVALID, "unknown %s %s for %s (use limit, offset, sort, attr.<name> or a column: %s)",
 			noun, strings.Join(unknown, ", "), e.Name, strings.Join(e.ColumnNames(), ", "))
 	}
-	page, err := s.store.List(ctx, e.Name, q)
+	list := func() (tandem.Page, error) {
+		page, err := s.store.List(ctx, e.Name, q)
+		if err != nil {
+			return tandem.Page{}, fmt.Errorf("list %s: %w", e.Name, err)
+		}
+		return page, nil
+	}
+	var page tandem.Page
+	if q.Limit <= maxCachedPage {
+		key, _ := json.Marshal(q) // unambiguous, unlike %v, for any filter value
+		page, err = cached(ctx, s, "list|"+e.Name+"|"+string(key), list)
+	} else {
+		page, err = list()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", e.Name, err)
+		return nil, err
 	}
 	return &ListResult{Entity: e, Query: q, Page: page}, nil
 }
@@ -323,6 +339,11 @@ func (s *Service) all(ctx context.Context, entity string, filters ...tandem.Filt
 
 // Deal returns a deal's detail, or ENOTFOUND.
 func (s *Service) Deal(ctx context.Context, id string) (*DealDetail, error) {
+	return cached(ctx, s, "deal|"+id, func() (*DealDetail, error) { return s.deal(ctx, id) })
+}
+
+// deal computes a deal's detail.
+func (s *Service) deal(ctx context.Context, id string) (*DealDetail, error) {
 	e, r, err := s.Get(ctx, "deals", id)
 	if err != nil {
 		return nil, err
@@ -410,6 +431,13 @@ type AccountDetail struct {
 // Account returns an account's detail, or ENOTFOUND; customers says whether
 // to include subscriptions and adoptions.
 func (s *Service) Account(ctx context.Context, id string, customers bool) (*AccountDetail, error) {
+	return cached(ctx, s, fmt.Sprintf("account|%s|%t", id, customers), func() (*AccountDetail, error) {
+		return s.account(ctx, id, customers)
+	})
+}
+
+// account computes an account's detail.
+func (s *Service) account(ctx context.Context, id string, customers bool) (*AccountDetail, error) {
 	e, r, err := s.Get(ctx, "accounts", id)
 	if err != nil {
 		return nil, err

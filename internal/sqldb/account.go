@@ -384,8 +384,7 @@ func (db *DB) CreateSession(ctx context.Context, s tandem.Session) error {
 func (db *DB) Session(ctx context.Context, idHash string, now time.Time) (tandem.Session, tandem.User, error) {
 	var s tandem.Session
 	var u tandem.User
-	q := "SELECT " + sessionColumns + ", " + userColumns + " FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?"
-	err := db.reader.QueryRowContext(ctx, db.dialect.bind(q), idHash, db.dialect.timeArg(now)).Scan(append(sessionDest(&s), userDest(&u)...)...)
+	err := db.hot.session.QueryRowContext(ctx, idHash, db.dialect.timeArg(now)).Scan(append(sessionDest(&s), userDest(&u)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tandem.Session{}, tandem.User{}, tandem.Errorf(tandem.ENOTFOUND, "no such session, or it expired")
 	}
@@ -490,9 +489,7 @@ func (db *DB) Tokens(ctx context.Context, userID string) ([]tandem.APIToken, err
 func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time) (tandem.APIToken, tandem.User, error) {
 	var t tandem.APIToken
 	var u tandem.User
-	q := "SELECT " + tokenColumns + ", " + userColumns + " FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id" +
-		" WHERE t.hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)"
-	err := db.reader.QueryRowContext(ctx, db.dialect.bind(q), hash, db.dialect.timeArg(now)).Scan(append(tokenDest(&t), userDest(&u)...)...)
+	err := db.hot.token.QueryRowContext(ctx, hash, db.dialect.timeArg(now)).Scan(append(tokenDest(&t), userDest(&u)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tandem.APIToken{}, tandem.User{}, tandem.Errorf(tandem.ENOTFOUND, "no such API token, or it was revoked or expired")
 	}
@@ -644,7 +641,7 @@ func (db *DB) Audit(ctx context.Context, q tandem.AuditQuery) ([]tandem.AuditEnt
 // DataVersion returns the number of loads ever committed to the store.
 func (db *DB) DataVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := db.reader.QueryRowContext(ctx, "SELECT version FROM data_version WHERE id = 1").Scan(&v); err != nil {
+	if err := db.hot.version.QueryRowContext(ctx).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read data version: %w", err)
 	}
 	return v, nil

@@ -43,6 +43,35 @@ type DB struct {
 	where string
 	// sqliteURI is the SQLite file URI with the common pragmas.
 	sqliteURI string
+	// hot holds the statements every request runs (credential lookups, the
+	// data version), prepared once: parsing them on each request cost more
+	// than running them.
+	hot hotStatements
+}
+
+// hotStatements are the prepared per-request queries.
+type hotStatements struct {
+	token, session, version *sql.Stmt
+}
+
+// prepareHot prepares the per-request queries on the reader pool.
+func (db *DB) prepareHot(ctx context.Context) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&db.hot.token, "SELECT " + tokenColumns + ", " + userColumns + " FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id" +
+			" WHERE t.hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)"},
+		{&db.hot.session, "SELECT " + sessionColumns + ", " + userColumns + " FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?"},
+		{&db.hot.version, "SELECT version FROM data_version WHERE id = 1"},
+	} {
+		st, err := db.reader.PrepareContext(ctx, db.dialect.bind(p.q))
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL server rather than a
@@ -71,6 +100,9 @@ func Open(ctx context.Context, dsn string, cat *tandem.Catalog) (*DB, error) {
 	}
 	if err == nil {
 		err = db.migrate(ctx)
+	}
+	if err == nil {
+		err = db.prepareHot(ctx)
 	}
 	if err != nil {
 		db.Close()
@@ -159,6 +191,11 @@ func (db *DB) Dialect() string { return db.dialect.String() }
 // Close closes the connection pools. Close after a failed Open is safe.
 func (db *DB) Close() error {
 	var errs []error
+	for _, st := range []*sql.Stmt{db.hot.token, db.hot.session, db.hot.version} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
 	if db.writer != nil && db.writer != db.reader {
 		errs = append(errs, db.writer.Close())
 	}
