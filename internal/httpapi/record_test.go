@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 

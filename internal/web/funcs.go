@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/analytics"
+	"github.com/tandemhq/tandem/internal/auth"
 )
 
 // funcs are the template functions every page may use.
@@ -33,6 +34,7 @@ func (s *Site) funcs() template.FuncMap {
 		"pathesc":  url.PathEscape,
 		"plain":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
 		"hasRole":  slices.Contains[[]tandem.Role],
+		"minpw":    func() int { return auth.MinPasswordLen },
 	}
 }
 

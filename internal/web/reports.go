@@ -21,6 +21,8 @@ import (
 type figureCard struct {
 	Name, Value, Interval, N, Text, Definition, Href string
 	Insufficient                                     bool
+	// Term is the glossary's definition of the figure, when it has one.
+	Term *service.Term
 }
 
 // countCard is an entity's row count on the overview.
@@ -58,12 +60,21 @@ func (s *Site) handleOverview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := overviewPage{}
+	names := make([]string, 0, len(o.Figures))
+	for _, f := range o.Figures {
+		names = append(names, f.Name)
+	}
+	terms, err := s.svc.Terms(r.Context(), names...)
+	if err != nil {
+		s.logger.Warn("glossary lookup failed", "page", "overview", "error", err.Error())
+	}
 	for _, f := range o.Figures {
 		c := figureCard{Name: f.Name, Value: analytics.FormatNumber(f.Unit, f.Estimate.Value), Interval: ciText(f.Unit, f.Estimate),
 			N: countText(f.Estimate.N), Text: f.Text, Definition: f.Definition, Insufficient: f.Estimate.Insufficient}
 		if c.Text == "" {
 			c.Text = analytics.FormatEstimate(f.Unit, f.Estimate)
 		}
+		c.Term = termFor(terms, f.Name)
 		if f.Report != "" && p.Can(auth.ReportPerm(f.Report)) {
 			c.Href = "/reports/" + url.PathEscape(f.Report)
 		}
@@ -80,7 +91,7 @@ func (s *Site) handleOverview(w http.ResponseWriter, r *http.Request) error {
 			d.TrendRows = append(d.TrendRows, trendRow{Label: label, Text: analytics.FormatEstimate(t.Unit, g.Estimate), N: g.N})
 		}
 		if len(pts) > 0 {
-			d.Trend = chart.Trend([]chart.Series{{Name: t.Value, Points: pts}}, chart.Options{Title: t.Title + ": " + t.Value + " by quarter with 95% intervals", Unit: t.Unit})
+			d.Trend = chart.Trend([]chart.Series{{Name: t.Value, Points: pts}}, chart.Options{Title: t.Title + ": " + t.Value + " by quarter with 95% intervals", Unit: t.Unit, Width: 960})
 		}
 	}
 	for _, e := range s.svc.Catalog().Entities() {

@@ -300,6 +300,9 @@ func (v *view) Can(perm string) bool { return v.Principal.Can(auth.Perm(perm)) }
 func (s *Site) newView(r *http.Request, title, active string) *view {
 	v := &view{Title: title, Active: active, Version: s.version, CSRF: httpapi.CSRFToken(r)}
 	if p := auth.FromContext(r.Context()); p != nil {
+		if v.CSRF == "" {
+			v.CSRF = p.CSRF()
+		}
 		v.Principal = p
 		for _, n := range navItems {
 			if p.Can(n.Perm) {
