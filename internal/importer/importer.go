@@ -64,6 +64,9 @@ type Options struct {
 	// new catalog entries.
 	NoCreate bool
 	DryRun   bool
+	// Name is the file's name in messages and the audit log (default: the
+	// path's base name), for files staged under another name.
+	Name string
 	// Audit, when set, is recorded in the import's transaction when it
 	// commits, with its After filled in with what was imported (file,
 	// entity, format, rows, skipped duplicates, catalog entries created).
@@ -159,7 +162,11 @@ func (im *Importer) ImportFile(ctx context.Context, entity, path string, opt Opt
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", path, err)
 	}
-	sum, err := im.run(ctx, e, f, st.Size(), filepath.Base(path), opt)
+	name := opt.Name
+	if name == "" {
+		name = filepath.Base(path)
+	}
+	sum, err := im.run(ctx, e, f, st.Size(), name, opt)
 	if sum != nil {
 		sum.File = path
 		sum.emptyLists()

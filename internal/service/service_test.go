@@ -213,7 +213,7 @@ func TestUploads(t *testing.T) {
 				t.Errorf("imported %d accounts, want 2", n)
 			}
 			entries, _, err := s.Audit(ctx, tandem.AuditQuery{Action: "import"})
-			if err != nil || len(entries) != 1 || entries[0].Actor != "ana@x.io" || !strings.Contains(string(entries[0].After), `"rows":2`) {
+			if err != nil || len(entries) != 1 || entries[0].Actor != "ana@x.io" || !strings.Contains(string(entries[0].After), `"rows":2`) || !strings.Contains(string(entries[0].After), `"file":"accounts.csv"`) {
 				t.Errorf("import audit: %+v %v", entries, err)
 			}
 			if _, err := s.Staged(ctx, "u1", u.ID); tandem.ErrorCode(err) != tandem.ENOTFOUND {

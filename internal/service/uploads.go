@@ -202,7 +202,7 @@ func (s *Service) options(u *Upload, req ImportRequest) (string, importer.Option
 	if _, err := s.cat.Entity(entity); err != nil {
 		return "", importer.Options{}, err
 	}
-	return entity, importer.Options{Format: req.Format, Map: req.Map, DateFormat: req.DateFormat, OnDuplicate: req.OnDuplicate}, nil
+	return entity, importer.Options{Name: u.Name, Format: req.Format, Map: req.Map, DateFormat: req.DateFormat, OnDuplicate: req.OnDuplicate}, nil
 }
 
 // Preview runs the import as a dry run: the detected format, the column
