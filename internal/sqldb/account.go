@@ -191,21 +191,29 @@ func (db *DB) UserCount(ctx context.Context) (int, error) {
 
 // Users lists every user by e-mail.
 func (db *DB) Users(ctx context.Context) ([]tandem.User, error) {
-	rows, err := db.reader.QueryContext(ctx, "SELECT "+userColumns+" FROM users AS u ORDER BY u.email")
+	return queryAll(ctx, db.reader, "list users", "SELECT "+userColumns+" FROM users AS u ORDER BY u.email", nil, userDest)
+}
+
+// queryAll runs a query and scans every row into a T through dest, which
+// returns the scan destinations of a T's fields.
+func queryAll[T any](ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, what, query string, args []any, dest func(*T) []any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []tandem.User
+	var out []T
 	for rows.Next() {
-		var u tandem.User
-		if err := rows.Scan(userDest(&u)...); err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
+		var v T
+		if err := rows.Scan(dest(&v)...); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out = append(out, u)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
@@ -465,23 +473,7 @@ func (db *DB) Tokens(ctx context.Context, userID string) ([]tandem.APIToken, err
 	} else {
 		q += " ORDER BY t.created_at DESC, t.rowid DESC"
 	}
-	rows, err := db.reader.QueryContext(ctx, db.dialect.bind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []tandem.APIToken
-	for rows.Next() {
-		var t tandem.APIToken
-		if err := rows.Scan(tokenDest(&t)...); err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.reader, "list tokens", db.dialect.bind(q), args, tokenDest)
 }
 
 // TokenByHash returns the token with the hash that is neither revoked nor
