@@ -96,7 +96,7 @@ func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error
 	srv := httpapi.New(httpapi.Config{
 		Service:     svc,
 		Sessions:    sessions,
-		Pages:       web.New(svc, sessions, a.version.Version, a.logger),
+		Pages:       web.New(svc, sessions, a.version.Version, a.logger).WithUploadLimit(o.uploadLimitMB << 20),
 		Logger:      a.logger,
 		Version:     a.version.Version,
 		TLS:         tls,

@@ -194,8 +194,11 @@ func (s *Service) Overview(ctx context.Context, can func(auth.Perm) bool) (*Over
 		if err != nil {
 			return nil, fmt.Errorf("overview trend: %w", err)
 		}
-		slices.SortFunc(trend.Groups, func(a, b tandem.Group) int { return cmp.Compare(a.Key["quarter"], b.Key["quarter"]) })
-		ov.Trend = trend
+		// The report is shared through the view cache: sort a copy.
+		t := *trend
+		t.Groups = slices.Clone(trend.Groups)
+		slices.SortFunc(t.Groups, func(a, b tandem.Group) int { return cmp.Compare(a.Key["quarter"], b.Key["quarter"]) })
+		ov.Trend = &t
 	}
 	for _, e := range s.cat.Entities() {
 		if !can(auth.EntityPerm(e.Name)) {

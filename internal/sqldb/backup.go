@@ -84,7 +84,57 @@ func (db *DB) copyToSQLite(ctx context.Context, path string) error {
 	if _, err := load.Commit(ctx); err != nil {
 		return err
 	}
+	if err := db.copyAccounts(ctx, tx, dst); err != nil {
+		return fmt.Errorf("copy users, tokens and audit log: %w", err)
+	}
 	return dst.Close()
+}
+
+// copyAccounts copies users, API tokens and the audit log (oldest entry
+// first, so the order survives) from the snapshot tx into dst. Sessions
+// are left behind: a restored store starts signed out.
+func (db *DB) copyAccounts(ctx context.Context, tx *sql.Tx, dst *DB) error {
+	users, err := queryAll(ctx, tx, "read users", "SELECT "+userColumns+" FROM users AS u ORDER BY u.id", nil, userDest)
+	if err != nil {
+		return err
+	}
+	tokens, err := queryAll(ctx, tx, "read tokens", "SELECT "+tokenColumns+" FROM api_tokens AS t ORDER BY t.id", nil, tokenDest)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		a             tandem.AuditEntry
+		before, after string
+	}
+	entries, err := queryAll(ctx, tx, "read audit log", "SELECT at, actor, action, target, before_json, after_json, remote FROM audit_log ORDER BY id", nil,
+		func(e *entry) []any {
+			return []any{timeScan{&e.a.At}, &e.a.Actor, &e.a.Action, &e.a.Target, &e.before, &e.after, &e.a.Remote}
+		})
+	if err != nil {
+		return err
+	}
+	d := dst.dialect
+	return dst.inWriteTx(ctx, func(w *sql.Tx) error {
+		for _, u := range users {
+			if _, err := w.ExecContext(ctx, d.bind("INSERT INTO users (id, email, name, role, disabled, password_hash, created_at, updated_at, last_sign_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+				u.ID, u.Email, u.Name, string(u.Role), d.boolArg(u.Disabled), u.PasswordHash, d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt), d.timeArg(u.LastSignIn)); err != nil {
+				return err
+			}
+		}
+		for _, t := range tokens {
+			if _, err := w.ExecContext(ctx, d.bind("INSERT INTO api_tokens (id, user_id, name, prefix, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+				t.ID, t.UserID, t.Name, t.Prefix, t.Hash, d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt), d.timeArg(t.RevokedAt)); err != nil {
+				return err
+			}
+		}
+		for _, e := range entries {
+			e.a.Before, e.a.After = json.RawMessage(e.before), json.RawMessage(e.after)
+			if err := dst.insertAudit(ctx, w, e.a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Dump renders every entity and link table as text: one section per table

@@ -843,6 +843,15 @@ func TestBackup(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		load(t, db, fixtureWithAttrs(t, db)...)
+		at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		u := tandem.User{ID: "u1", Email: "ana@x.io", Name: "Ana", Role: tandem.RoleAdmin, PasswordHash: "$argon2id$x", CreatedAt: at, UpdatedAt: at}
+		if err := db.CreateUser(ctx, u, true, tandem.AuditEntry{At: at, Actor: "t", Action: "user.create", Target: "user:ana@x.io"}); err != nil {
+			t.Fatal(err)
+		}
+		tok := tandem.APIToken{ID: "t1", UserID: "u1", Name: "ci", Prefix: "tdm_abc", Hash: "h1", CreatedAt: at}
+		if err := db.CreateToken(ctx, tok, tandem.AuditEntry{At: at.Add(time.Second), Actor: "t", Action: "token.create", Target: "token:t1"}); err != nil {
+			t.Fatal(err)
+		}
 		want := dump(t, db)
 		path := t.TempDir() + "/backup.db"
 		if err := db.Backup(ctx, path); err != nil {
@@ -860,6 +869,15 @@ func TestBackup(t *testing.T) {
 		}
 		if got := dump(t, restored); got != want {
 			t.Errorf("backup differs:\n%s", diffLines(want, got))
+		}
+		if got, err := restored.UserByEmail(ctx, "ana@x.io"); err != nil || got.PasswordHash != u.PasswordHash || !got.CreatedAt.Equal(at) {
+			t.Errorf("backup user: %+v %v", got, err)
+		}
+		if _, _, err := restored.TokenByHash(ctx, "h1", at); err != nil {
+			t.Errorf("backup token: %v", err)
+		}
+		if entries, total, err := restored.Audit(ctx, tandem.AuditQuery{}); err != nil || total != 2 || entries[0].Action != "token.create" {
+			t.Errorf("backup audit log: %d %+v %v", total, entries, err)
 		}
 		ms, err := restored.Migrations(ctx)
 		if err != nil || ms[0].AppliedAt.IsZero() {

@@ -14,7 +14,7 @@ import (
 	"github.com/tandemhq/tandem/internal/service"
 )
 
-// maxUploadBytes is the largest file the import page stages: the server's
+// maxUploadBytes is the default largest file the import page stages: the server's
 // default upload body limit.
 const maxUploadBytes = httpapi.DefaultUploadLimit
 
@@ -65,7 +65,7 @@ func (s *Site) handleImportUpload(w http.ResponseWriter, r *http.Request) error 
 		return s.uploadForm(w, r, http.StatusBadRequest, "the upload could not be read: send the form as multipart/form-data with a file field", entity)
 	}
 	defer file.Close()
-	up, err := s.svc.Stage(r.Context(), p.User.ID, hdr.Filename, file, maxUploadBytes)
+	up, err := s.svc.Stage(r.Context(), p.User.ID, hdr.Filename, file, s.uploadLimit)
 	if userProblem(err) || tandem.ErrorCode(err) == tandem.ETOOLARGE {
 		return s.uploadForm(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), entity)
 	}

@@ -49,6 +49,16 @@ type Site struct {
 
 	pages  map[string]*template.Template // by page file name without .html
 	static map[string]staticFile         // by file name
+	// uploadLimit is the largest CSV the import page stages; it matches
+	// the server's upload body limit.
+	uploadLimit int64
+}
+
+// WithUploadLimit sets the largest file the import page stages (the
+// server's --upload-limit) and returns the site.
+func (s *Site) WithUploadLimit(n int64) *Site {
+	s.uploadLimit = n
+	return s
 }
 
 // staticFile is an embedded asset with its cache-busting version.
@@ -67,7 +77,7 @@ func New(svc *service.Service, sessions *auth.Manager, version string, logger *s
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Site{svc: svc, sessions: sessions, version: version, logger: logger,
-		pages: map[string]*template.Template{}, static: map[string]staticFile{}}
+		pages: map[string]*template.Template{}, static: map[string]staticFile{}, uploadLimit: maxUploadBytes}
 	if err := s.loadStatic(); err != nil {
 		panic(err)
 	}
@@ -241,7 +251,12 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		d.Heading = "Something went wrong"
 		d.Message = "An internal error stopped this page. It has been logged; try again, or tell your admin if it keeps happening."
-		s.logger.Error("page failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		if r.Context().Err() != nil {
+			// The client went away or the request timed out.
+			s.logger.Warn("page ended early", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		} else {
+			s.logger.Error("page failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		}
 	}
 	var buf bytes.Buffer
 	v := s.newView(r, d.Heading, "")
