@@ -106,7 +106,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	strs := []string{"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnew\nline\r\x00\x1f\x7f", "\xff\xfe bad utf8 \xc3", "é ü 中文 😀",
 		"line\u2028sep\u2029", "\b\f"}
-	floats := []float64{0, -0.0, 1, -1.5, 0.1, 1e-6, 9.99e-7, 1e-7, 123456789012345678, 1e20, 1e21, 1.5e300, -2.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	floats := []float64{0, math.Copysign(0, -1), 1, -1.5, 0.1, 1e-6, 9.99e-7, 1e-7, 123456789012345678, 1e20, 1e21, 1.5e300, -2.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		b := make([]byte, rng.IntN(12))
