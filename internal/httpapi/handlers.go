@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/service"
 )
 
 // pingTimeout bounds the store check of /healthz.
@@ -132,19 +133,36 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	body := res.Rendered(func(res *service.ListResult) []byte {
+		b, err := listJSON(res, r.URL.Path, params)
+		if err != nil {
+			return nil
+		}
+		return b
+	})
+	if body == nil {
+		return fmt.Errorf("list %s: encode failed", res.Entity.Name)
+	}
+	s.write(w, http.StatusOK, "application/json", body)
+	return nil
+}
+
+// listJSON renders a list page. The records are appended by hand rather
+// than through encoding/json, which would re-validate every record's JSON.
+// The next link keeps the request's parameters; a cached page is shared
+// only by requests whose parameters mean the same query, so the link is
+// an equivalent one.
+func listJSON(res *service.ListResult, path string, params url.Values) ([]byte, error) {
 	q := res.Query
 	head := listHead{Entity: res.Entity.Name, Total: res.Page.Total, Limit: q.Limit, Offset: q.Offset}
 	if n := len(res.Page.Records); n > 0 && q.Offset+n < res.Page.Total {
 		next := maps.Clone(params) // Set replaces the slice; params stays intact
 		next.Set("offset", strconv.Itoa(q.Offset+n))
-		head.Next = r.URL.Path + "?" + next.Encode()
+		head.Next = path + "?" + next.Encode()
 	}
-	// The records are appended by hand rather than through encoding/json,
-	// which would re-validate every record's JSON: the page is written in
-	// a third of the time.
 	body, err := encodeJSON(head)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	body = append(body[:len(body)-2], `,"records":[`...) // drop "}\n"
 	for i, rec := range res.Page.Records {
@@ -153,9 +171,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 		}
 		body = RecordJSON(res.Entity, rec).AppendJSON(body)
 	}
-	body = append(body, "]}\n"...)
-	s.write(w, http.StatusOK, "application/json", body)
-	return nil
+	return append(body, "]}\n"...), nil
 }
 
 // handleGet answers GET /api/v1/{entity}/{id} with one record.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"sync"
 	"fmt"
 	"maps"
 	"net/url"
@@ -25,11 +26,24 @@ const (
 	maxCachedPage = 500
 )
 
-// ListResult is one page of an entity's records.
+// ListResult is one page of an entity's records. Results of small pages
+// are shared through the view cache until the data changes.
 type ListResult struct {
 	Entity *tandem.Entity
 	Query  tandem.Query
 	Page   tandem.Page
+
+	// rendered memoizes one rendering of the result (the API's JSON), so a
+	// cached page is encoded once, not on every request.
+	renderOnce sync.Once
+	rendered   []byte
+}
+
+// Rendered returns render's output for this result, calling render only
+// the first time.
+func (l *ListResult) Rendered(render func(*ListResult) []byte) []byte {
+	l.renderOnce.Do(func() { l.rendered = render(l) })
+	return l.rendered
 }
 
 // List returns a page of an entity's records from query parameters: limit,
@@ -85,24 +99,18 @@ func (s *Service) List(ctx context.Context, entity string, params url.Values, ig
 		return nil, tandem.Errorf(tandem.EINVALID, "unknown %s %s for %s (use limit, offset, sort, attr.<name> or a column: %s)",
 			noun, strings.Join(unknown, ", "), e.Name, strings.Join(e.ColumnNames(), ", "))
 	}
-	list := func() (tandem.Page, error) {
+	list := func() (*ListResult, error) {
 		page, err := s.store.List(ctx, e.Name, q)
 		if err != nil {
-			return tandem.Page{}, fmt.Errorf("list %s: %w", e.Name, err)
+			return nil, fmt.Errorf("list %s: %w", e.Name, err)
 		}
-		return page, nil
+		return &ListResult{Entity: e, Query: q, Page: page}, nil
 	}
-	var page tandem.Page
-	if q.Limit <= maxCachedPage {
-		key, _ := json.Marshal(q) // unambiguous, unlike %v, for any filter value
-		page, err = cached(ctx, s, "list|"+e.Name+"|"+string(key), list)
-	} else {
-		page, err = list()
+	if q.Limit > maxCachedPage {
+		return list()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &ListResult{Entity: e, Query: q, Page: page}, nil
+	key, _ := json.Marshal(q) // unambiguous, unlike %v, for any filter value
+	return cached(ctx, s, "list|"+e.Name+"|"+string(key), list)
 }
 
 // isFilterColumn reports whether name is a canonical column of e or a custom
