@@ -3,6 +3,8 @@ package auth
 import (
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,27 +67,48 @@ func TestLimiter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := NewLimiter(3, time.Minute, func() time.Time { return now })
 	for i := range 3 {
-		if ok, _ := l.Allow("a"); !ok {
+		if ok, _ := l.Reserve("a"); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
-		l.Fail("a")
 		now = now.Add(time.Second)
 	}
-	ok, wait := l.Allow("a")
+	ok, wait := l.Reserve("a")
 	if ok || wait != 57*time.Second {
 		t.Errorf("after 3 failures: allow %v wait %v, want refused for 57s", ok, wait)
 	}
-	if ok, _ := l.Allow("b"); !ok {
+	if ok, _ := l.Reserve("b"); !ok {
 		t.Error("another key is limited")
 	}
 	now = now.Add(58 * time.Second)
-	if ok, _ := l.Allow("a"); !ok {
+	if ok, _ := l.Reserve("a"); !ok {
 		t.Error("still limited after the window")
 	}
-	l.Fail("a")
 	l.Reset("a")
-	if ok, _ := l.Allow("a"); !ok {
-		t.Error("limited after Reset")
+	for range 3 {
+		l.Reserve("a")
+		l.Release("a") // successes do not count
+	}
+	if ok, _ := l.Reserve("a"); !ok {
+		t.Error("released attempts counted as failures")
+	}
+}
+
+// TestLimiterParallel checks that parallel attempts cannot all pass the
+// limit before any is recorded.
+func TestLimiterParallel(t *testing.T) {
+	l := NewLimiter(10, time.Minute, nil)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if ok, _ := l.Reserve("k"); ok {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if passed.Load() != 10 {
+		t.Errorf("%d of 50 parallel attempts passed a limit of 10", passed.Load())
 	}
 }
 

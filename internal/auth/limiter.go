@@ -26,28 +26,39 @@ func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
 	return &Limiter{max: max, window: window, now: now, hits: make(map[string][]time.Time)}
 }
 
-// Allow reports whether key may try again, and if not, how long until it
-// may.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+// Reserve records an attempt for key, as a failure until Release says it
+// succeeded, when key has fewer than max failures in the window; else it
+// records nothing and says how long until key may try again. Counting the
+// attempt before it is checked keeps parallel attempts from all passing a
+// check that none of them has failed yet.
+func (l *Limiter) Reserve(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	h := l.prune(key, now)
-	if len(h) < l.max {
-		return true, 0
+	if len(h) >= l.max {
+		return false, h[0].Add(l.window).Sub(now)
 	}
-	return false, h[0].Add(l.window).Sub(now)
-}
-
-// Fail records a failure for key.
-func (l *Limiter) Fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.hits[key] = append(l.prune(key, now), now)
+	l.hits[key] = append(h, now)
 	if len(l.hits) > 10000 {
 		for k := range l.hits {
 			l.prune(k, now)
+		}
+	}
+	return true, 0
+}
+
+// Release takes back one attempt of key that turned out not to be a
+// failure.
+func (l *Limiter) Release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.hits[key]; len(h) > 0 {
+		h = h[:len(h)-1]
+		if len(h) == 0 {
+			delete(l.hits, key)
+		} else {
+			l.hits[key] = h
 		}
 	}
 }

@@ -61,10 +61,10 @@ func Policy() []PermInfo {
 		f = tandem.RoleFinance
 	)
 	return []PermInfo{
-		{PermPipelineRead, "read deals, accounts, reps, leads, products, features, stage history, line items, adoptions and the glossary", all},
-		{PermReportsRead, "read the deal reports (win rate, cycle, deal size, funnel, stages, ICP) and feature halo pages", all},
-		{PermCustomersRead, "read subscriptions, usage, support tickets, churn events and the churn and adoption reports", []tandem.Role{a, r, p, c, f}},
-		{PermPeopleRead, "read rep and team performance (the reps and teams reports)", []tandem.Role{a, r, s, f}},
+		{PermPipelineRead, "read deals, accounts, reps, leads, products, features, stage history, line items and the glossary", all},
+		{PermReportsRead, "read the deal reports (win rate, cycle, deal size, funnel, stages) and feature halo pages (their renewal, churn and expansion figures need customers:read)", all},
+		{PermCustomersRead, "read subscriptions, usage, adoptions, support tickets, churn events, and the churn, adoption and ICP reports", []tandem.Role{a, r, p, c, f}},
+		{PermPeopleRead, "read rep and team performance: the reps and teams reports, and any report grouped or filtered by rep", []tandem.Role{a, r, s, f}},
 		{PermGlossaryWrite, "create and edit shared definitions", []tandem.Role{a, r}},
 		{PermImport, "upload and import CSV files", []tandem.Role{a, r}},
 		{PermAuditRead, "read the audit log", []tandem.Role{a, r, f}},
@@ -90,7 +90,7 @@ func Can(role tandem.Role, perm Perm) bool {
 // EntityPerm is the permission needed to read an entity's records.
 func EntityPerm(entity string) Perm {
 	switch entity {
-	case "subscriptions", "usage", "tickets", "churn_events":
+	case "subscriptions", "usage", "adoptions", "tickets", "churn_events":
 		return PermCustomersRead
 	}
 	return PermPipelineRead
@@ -99,7 +99,7 @@ func EntityPerm(entity string) Perm {
 // ReportPerm is the permission needed to run a report.
 func ReportPerm(report string) Perm {
 	switch report {
-	case "churn", "adoption":
+	case "churn", "adoption", "icp":
 		return PermCustomersRead
 	case "reps", "teams":
 		return PermPeopleRead

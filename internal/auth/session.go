@@ -66,6 +66,10 @@ func FromContext(ctx context.Context) *Principal {
 	return p
 }
 
+// maxHashing bounds the argon2id verifications running at once: each holds
+// 64 MiB, so a burst of sign-ins cannot exhaust memory.
+const maxHashing = 4
+
 // Manager signs users in and out and authenticates requests by session
 // cookie or bearer token.
 type Manager struct {
@@ -74,6 +78,11 @@ type Manager struct {
 	secure bool
 	byMail *Limiter
 	byAddr *Limiter
+	// hashing holds a token per argon2id verification in progress.
+	hashing chan struct{}
+	// ipHeader names the header a trusted proxy puts the client's address
+	// in ("" trusts none).
+	ipHeader string
 }
 
 // NewManager returns a manager over store. secure marks cookies Secure (set
@@ -85,23 +94,83 @@ func NewManager(store tandem.AccountStore, secure bool, now func() time.Time) *M
 	}
 	return &Manager{
 		store: store, now: now, secure: secure,
-		byMail: NewLimiter(failuresPerEmail, failureWindow, now),
-		byAddr: NewLimiter(failuresPerAddr, failureWindow, now),
+		byMail:  NewLimiter(failuresPerEmail, failureWindow, now),
+		byAddr:  NewLimiter(failuresPerAddr, failureWindow, now),
+		hashing: make(chan struct{}, maxHashing),
 	}
 }
+
+// TrustClientIPHeader makes the manager take the client's address from the
+// last value of header (such as X-Forwarded-For or X-Real-IP), which a
+// reverse proxy in front of Tandem sets; without it, every client behind
+// the proxy would share the proxy's address and its sign-in limit. Only
+// set it when a proxy always sets the header, since clients can send it
+// too.
+func (m *Manager) TrustClientIPHeader(header string) { m.ipHeader = header }
 
 // Now returns the manager's clock reading.
 func (m *Manager) Now() time.Time { return m.now() }
 
-// ClientAddr is the host part of the request's remote address: the key of
-// per-client limits and the audit log's "remote". Proxy headers are not
-// trusted, since anyone can send them.
-func ClientAddr(r *http.Request) string {
+// clientAddrKey is the context key of the request's client address.
+type clientAddrKey struct{}
+
+// WithClientAddr returns r with its client address, as the manager reads
+// it, in its context, for ClientAddr.
+func (m *Manager) WithClientAddr(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, m.clientAddr(r)))
+}
+
+// clientAddr reads the client's address: the trusted header's last value
+// when one is set and present, else the connection's remote host.
+func (m *Manager) clientAddr(r *http.Request) string {
+	if m.ipHeader != "" {
+		if v := r.Header.Values(m.ipHeader); len(v) > 0 {
+			parts := strings.Split(v[len(v)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// ClientAddr is the client's address: the audit log's "remote" and the key
+// of per-client limits. It is the connection's remote host unless the
+// manager trusts a proxy header (see TrustClientIPHeader and
+// WithClientAddr).
+func ClientAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddrKey{}).(string); ok {
+		return a
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limitKey is the per-client limit's key of an address: IPv6 clients by
+// their /64 network, since one host commonly holds a whole /64.
+func limitKey(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() != nil {
+		return addr
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// auditedEmail is what the audit log records of an e-mail typed into the
+// sign-in form: the address when it looks like one, else a placeholder, so
+// a password typed into the wrong field does not land in the log.
+func auditedEmail(email string) string {
+	if len(email) > 254 || !strings.Contains(email, "@") || strings.ContainsAny(email, " \t\r\n") {
+		return "(not an e-mail address)"
+	}
+	return email
 }
 
 // SignIn checks e-mail and password and, when they match an enabled user,
@@ -123,12 +192,15 @@ func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *h
 	fail := func(err error) (*Principal, error) { return nil, err }
 	email = strings.ToLower(strings.TrimSpace(email))
 	addr := ClientAddr(r)
-	if ok, wait := m.byAddr.Allow(addr); !ok {
+	if ok, wait := m.byAddr.Reserve(limitKey(addr)); !ok {
 		return fail(tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins from this address; try again in %s", wait.Round(time.Second)))
 	}
-	if ok, wait := m.byMail.Allow(email); !ok {
+	if ok, wait := m.byMail.Reserve(email); !ok {
+		m.byAddr.Release(limitKey(addr))
 		return fail(tandem.Errorf(tandem.ERATELIMITED, "too many failed sign-ins for this account; try again in %s", wait.Round(time.Second)))
 	}
+	// From here the attempt counts as a failure for both limits until it
+	// succeeds.
 	u, err := m.store.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
@@ -137,9 +209,14 @@ func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *h
 	default:
 		return fail(fmt.Errorf("sign in: %w", err))
 	}
-	if !VerifyPassword(u.PasswordHash, password) || u.ID == "" || u.Disabled {
-		m.byAddr.Fail(addr)
-		m.byMail.Fail(email)
+	select {
+	case m.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return fail(fmt.Errorf("sign in: %w", ctx.Err()))
+	}
+	match := VerifyPassword(u.PasswordHash, password)
+	<-m.hashing
+	if !match || u.ID == "" || u.Disabled {
 		reason := "wrong password"
 		switch {
 		case u.ID == "":
@@ -147,13 +224,15 @@ func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *h
 		case u.Disabled:
 			reason = "account disabled"
 		}
-		audit := tandem.AuditEntry{At: m.now(), Actor: email, Action: "signin.fail", Target: "user:" + email,
+		who := auditedEmail(email)
+		audit := tandem.AuditEntry{At: m.now(), Actor: who, Action: "signin.fail", Target: "user:" + who,
 			Before: tandem.AuditJSON(nil), After: tandem.AuditJSON(map[string]string{"reason": reason}), Remote: addr}
 		if err := m.store.AppendAudit(ctx, audit); err != nil {
 			return fail(fmt.Errorf("sign in: record failure: %w", err))
 		}
 		return fail(tandem.Errorf(tandem.EUNAUTHORIZED, "wrong e-mail or password"))
 	}
+	m.byAddr.Release(limitKey(addr))
 	m.byMail.Reset(email)
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
 		if err := m.store.DeleteSession(ctx, Digest(c.Value)); err != nil {
@@ -182,6 +261,12 @@ func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *h
 func (m *Manager) StartSession(ctx context.Context, w http.ResponseWriter, u tandem.User) (*tandem.Session, error) {
 	secret := NewSecret()
 	now := m.now()
+	// Sweep every user's expired sessions on the way: sign-ins are rare
+	// enough to carry it, and the table stays small. (A userID of "" has
+	// no sessions of its own.)
+	if err := m.store.DeleteUserSessions(ctx, "", now); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
 	s := tandem.Session{IDHash: Digest(secret), UserID: u.ID, CSRF: NewSecret(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)

@@ -481,3 +481,43 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestReportFieldPermissions checks that report parameters cannot reach
+// data a role may not read: reports by rep need people:read, the ICP
+// report and adoptions need customers:read, and the halo leaves out
+// customer figures for roles without it.
+func TestReportFieldPermissions(t *testing.T) {
+	st := newStack(t, "sqlite", 400)
+	feature := st.ids["features"]
+	tests := []struct {
+		role   tandem.Role
+		path   string
+		status int
+	}{
+		{tandem.RoleProduct, "/api/v1/reports/winrate?by=rep.name", 403},
+		{tandem.RoleCS, "/api/v1/reports/cycle?where=rep_id%3Dx", 403},
+		{tandem.RoleProduct, "/api/v1/reports/dealsize?adjust=rep.team", 403},
+		{tandem.RoleSales, "/api/v1/reports/winrate?by=rep.name", 200},
+		{tandem.RoleProduct, "/api/v1/reports/winrate?by=account.segment", 200},
+		{tandem.RoleSales, "/api/v1/reports/icp", 403},
+		{tandem.RoleFinance, "/api/v1/reports/icp", 200},
+		{tandem.RoleSales, "/api/v1/adoptions", 403},
+		{tandem.RoleProduct, "/reports/winrate?by=rep.name", 403},
+	}
+	for _, tt := range tests {
+		if r := st.do(t, nil, http.MethodGet, tt.path, st.tokens[tt.role], "", ""); r.status != tt.status {
+			t.Errorf("GET %s as %s: %d, want %d: %.200s", tt.path, tt.role, r.status, tt.status, r.body)
+		}
+	}
+	for role, wantCustomer := range map[tandem.Role]bool{tandem.RoleSales: false, tandem.RoleProduct: true} {
+		for _, p := range []string{"/api/v1/features/" + feature + "/halo?min-n=1", "/api/v1/reports/halo?min-n=1"} {
+			r := st.do(t, nil, http.MethodGet, p, st.tokens[role], "", "")
+			if r.status != http.StatusOK {
+				t.Fatalf("GET %s as %s: %d %s", p, role, r.status, r.body)
+			}
+			if got := strings.Contains(r.body, `"renewal_with"`); got != wantCustomer {
+				t.Errorf("GET %s as %s: renewal figures present %v, want %v", p, role, got, wantCustomer)
+			}
+		}
+	}
+}

@@ -20,13 +20,14 @@ import (
 
 // serveOptions are the flags of `tandem serve` (and of the demo's server).
 type serveOptions struct {
-	addr          string
-	certFile      string
-	keyFile       string
-	behindTLS     bool
-	uploadDir     string
-	uploadLimitMB int64
-	bodyLimitKB   int64
+	addr           string
+	certFile       string
+	keyFile        string
+	behindTLS      bool
+	clientIPHeader string
+	uploadDir      string
+	uploadLimitMB  int64
+	bodyLimitKB    int64
 }
 
 // addServeFlags registers the server flags on cmd.
@@ -36,7 +37,8 @@ func (o *serveOptions) addServeFlags(cmd *cobra.Command) {
 	f.StringVar(&o.certFile, "tls-cert", "", "serve HTTPS with this certificate file (PEM)")
 	f.StringVar(&o.keyFile, "tls-key", "", "the certificate's private key file (PEM)")
 	f.BoolVar(&o.behindTLS, "behind-tls-proxy", false, "clients reach Tandem over HTTPS through a proxy: mark cookies Secure and send HSTS")
-	f.StringVar(&o.uploadDir, "upload-dir", "", "where CSV uploads wait for their import (default: tandem-uploads in the system temp directory)")
+	f.StringVar(&o.clientIPHeader, "client-ip-header", "", "trust this header (X-Forwarded-For, X-Real-IP) for the client's address; only behind a proxy that always sets it")
+	f.StringVar(&o.uploadDir, "upload-dir", "", "where CSV uploads wait for their import (default: tandem/uploads in the user's cache directory)")
 	f.Int64Var(&o.uploadLimitMB, "upload-limit", httpapi.DefaultUploadLimit>>20, "largest CSV upload, in MB")
 	f.Int64Var(&o.bodyLimitKB, "body-limit", httpapi.DefaultBodyLimit>>10, "largest JSON or form body, in KB")
 }
@@ -88,11 +90,18 @@ func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error
 	}
 	dir := o.uploadDir
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "tandem-uploads")
+		// A directory of this user's, not a fixed name in the shared temp
+		// directory that another local user could create first.
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = filepath.Join(os.TempDir(), fmt.Sprintf("tandem-%d", os.Getuid()))
+		}
+		dir = filepath.Join(base, "tandem", "uploads")
 	}
 	tls := o.behindTLS || o.certFile != ""
 	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), dir, time.Now)
 	sessions := auth.NewManager(db, tls, time.Now)
+	sessions.TrustClientIPHeader(o.clientIPHeader)
 	srv := httpapi.New(httpapi.Config{
 		Service:     svc,
 		Sessions:    sessions,

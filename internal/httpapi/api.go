@@ -181,7 +181,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := s.svc.Report(r.Context(), name, q)
+	rep, err := s.svc.ReportAs(r.Context(), principal(r).Can, name, q)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Server) handleFeatureHalo(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	f, err := s.svc.Feature(r.Context(), r.PathValue("id"), q)
+	f, err := s.svc.Feature(r.Context(), principal(r).Can, r.PathValue("id"), q)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
@@ -29,6 +30,9 @@ func (s *Server) securityHeaders(h http.Header) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 }
+
+// uploadReadTimeout is how long an upload's body may take to arrive.
+const uploadReadTimeout = 30 * time.Minute
 
 // isAPI reports whether a path is answered in JSON rather than HTML.
 func isAPI(path string) bool {
@@ -59,6 +63,12 @@ func (s *Server) guard(rt Route) http.Handler {
 			limit = s.uploadLimit
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if rt.Upload {
+			// An upload may take longer than the server's read timeout
+			// on a slow link; its size limit still bounds it.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
+		}
+		r = s.sessions.WithClientAddr(r)
 		if r.ContentLength > limit {
 			fail(tandem.Errorf(tandem.ETOOLARGE, "the request body has %d bytes; the limit is %d", r.ContentLength, limit))
 			return

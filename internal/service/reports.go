@@ -12,9 +12,16 @@ import (
 	"github.com/tandemhq/tandem/internal/analytics"
 )
 
-// viewCacheSize bounds the cached views (reports, pages of lists, record
-// details); each is a few kilobytes to a few hundred.
-const viewCacheSize = 512
+// The view cache's bounds. Views are weighed by their rows (a report's
+// groups, a list's records; a detail weighs 1), about a kilobyte each: the
+// cache holds at most viewCacheWeight of them (some 50 MB), and a view
+// heavier than maxViewWeight (a report by id, say) is computed but not
+// kept, so no parameters can make the cache grow without bound.
+const (
+	viewCacheSize   = 512
+	viewCacheWeight = 50_000
+	maxViewWeight   = 5_000
+)
 
 // viewCache keeps computed views until the data changes. A report, a page
 // of a list or a deal's detail is a pure function of its parameters, the
@@ -25,31 +32,58 @@ const viewCacheSize = 512
 // not modify them.
 type viewCache struct {
 	mu      sync.Mutex
-	entries map[string]any
+	entries map[string]cachedView
 	order   []string // insertion order, for eviction
+	weight  int
+}
+
+// cachedView is a cache entry and its weight.
+type cachedView struct {
+	v      any
+	weight int
 }
 
 func (c *viewCache) get(key string) any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.entries[key]
+	return c.entries[key].v
 }
 
-func (c *viewCache) put(key string, v any) {
+func (c *viewCache) put(key string, v any, weight int) {
+	if weight > maxViewWeight {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[string]any)
+		c.entries = make(map[string]cachedView)
 	}
 	if _, ok := c.entries[key]; ok {
 		return
 	}
-	if len(c.order) >= viewCacheSize {
+	for len(c.order) > 0 && (len(c.order) >= viewCacheSize || c.weight+weight > viewCacheWeight) {
+		c.weight -= c.entries[c.order[0]].weight
 		delete(c.entries, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.entries[key] = v
+	c.entries[key] = cachedView{v, weight}
 	c.order = append(c.order, key)
+	c.weight += weight
+}
+
+// viewWeight is a view's weight in the cache.
+func viewWeight(v any) int {
+	switch x := v.(type) {
+	case *tandem.Report:
+		n := len(x.Groups) + len(x.Apart)
+		for _, sec := range x.Sections {
+			n += len(sec.Groups)
+		}
+		return max(1, n)
+	case *ListResult:
+		return max(1, len(x.Page.Records))
+	}
+	return 1
 }
 
 // cached returns the view under key at the store's current data version,
@@ -68,7 +102,7 @@ func cached[T any](ctx context.Context, s *Service, key string, compute func() (
 	if err != nil {
 		return zero, err
 	}
-	s.views.put(key, v)
+	s.views.put(key, v, viewWeight(v))
 	return v, nil
 }
 

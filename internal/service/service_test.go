@@ -1,6 +1,7 @@
 package service
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,42 @@ func TestReportCache(t *testing.T) {
 	}
 	if r3 == r1 || len(r3.Groups) == 0 || r3.Groups[0].N != 1 {
 		t.Errorf("after a load the cached report was served: %+v", r3.Groups)
+	}
+}
+
+func TestViewCacheBounds(t *testing.T) {
+	var c viewCache
+	heavy := &tandem.Report{Groups: make([]tandem.Group, maxViewWeight+1)}
+	c.put("heavy", heavy, viewWeight(heavy))
+	if c.get("heavy") != nil {
+		t.Error("a view over the weight limit was kept")
+	}
+	for i := range 100 {
+		r := &tandem.Report{Groups: make([]tandem.Group, 1000)}
+		c.put(strconv.Itoa(i), r, viewWeight(r))
+		if c.weight > viewCacheWeight {
+			t.Fatalf("after %d puts the cache weighs %d > %d", i+1, c.weight, viewCacheWeight)
+		}
+	}
+	if c.get("99") == nil || c.get("0") != nil {
+		t.Error("the newest view is gone or the oldest stayed")
+	}
+	if len(c.entries) != len(c.order) || len(c.entries) != viewCacheWeight/1000 {
+		t.Errorf("%d entries, %d in order, want %d", len(c.entries), len(c.order), viewCacheWeight/1000)
+	}
+}
+
+func TestUploadQuota(t *testing.T) {
+	s, _ := newService(t, "sqlite")
+	for i := range maxStagedPerUser {
+		if _, err := s.Stage(t.Context(), "u1", "a.csv", strings.NewReader("id,name\n1,a\n"), 1<<20); err != nil {
+			t.Fatalf("upload %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.Stage(t.Context(), "u1", "a.csv", strings.NewReader("id,name\n1,a\n"), 1<<20); tandem.ErrorCode(err) != tandem.ECONFLICT {
+		t.Errorf("upload over the quota: %v, want ECONFLICT", err)
+	}
+	if _, err := s.Stage(t.Context(), "u2", "a.csv", strings.NewReader("id,name\n1,a\n"), 1<<20); err != nil {
+		t.Errorf("another user's upload: %v", err)
 	}
 }

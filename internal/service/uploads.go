@@ -74,12 +74,17 @@ func (s *Service) paths(id string) (data, meta string) {
 // returns what it found in its first rows. Staged uploads older than an
 // hour are removed on the way.
 func (s *Service) Stage(ctx context.Context, owner, name string, body io.Reader, limit int64) (*Upload, error) {
-	s.staging.Lock()
-	defer s.staging.Unlock()
 	if err := os.MkdirAll(s.uploads, 0o700); err != nil {
 		return nil, fmt.Errorf("stage upload: %w", err)
 	}
-	s.sweep()
+	// The lock covers the bookkeeping, not the copy, so one slow upload
+	// does not hold up the others.
+	s.staging.Lock()
+	staged := s.sweep(owner)
+	s.staging.Unlock()
+	if staged >= maxStagedPerUser {
+		return nil, tandem.Errorf(tandem.ECONFLICT, "you have %d uploads waiting for import; import them or wait an hour for them to expire", staged)
+	}
 	u := &Upload{ID: auth.NewID(), Owner: owner, Name: filepath.Base(strings.ReplaceAll(name, `\`, "/")), Created: s.now().UTC()}
 	if u.Name == "." || u.Name == "/" || u.Name == "" {
 		u.Name = "upload.csv"
@@ -157,18 +162,33 @@ func (s *Service) peek(u *Upload, path string) error {
 	return nil
 }
 
-// sweep removes staged uploads older than uploadTTL; s.staging is held.
-func (s *Service) sweep() {
+// maxStagedPerUser bounds one user's uploads waiting for import, so the
+// staging directory cannot be filled by one account.
+const maxStagedPerUser = 10
+
+// sweep removes staged uploads older than uploadTTL and returns how many
+// of owner's are still waiting; s.staging is held.
+func (s *Service) sweep(owner string) int {
 	entries, err := os.ReadDir(s.uploads)
 	if err != nil {
-		return
+		return 0
 	}
 	cutoff := s.now().Add(-uploadTTL)
+	n := 0
 	for _, e := range entries {
+		path := filepath.Join(s.uploads, e.Name())
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
-			os.Remove(filepath.Join(s.uploads, e.Name()))
+			os.Remove(path)
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".json") {
+			var u Upload
+			if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &u) == nil && u.Owner == owner {
+				n++
+			}
 		}
 	}
+	return n
 }
 
 // Staged returns owner's staged upload, or ENOTFOUND (also for another

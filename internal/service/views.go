@@ -502,8 +502,10 @@ type FeatureDetail struct {
 }
 
 // Feature returns a feature's detail with its halo computed from params
-// (the report parameters; "features" is set to this feature), or ENOTFOUND.
-func (s *Service) Feature(ctx context.Context, id string, params url.Values) (*FeatureDetail, error) {
+// (the report parameters; "features" is set to this feature) for a viewer
+// whose role holds the permissions can reports (see ReportAs), or
+// ENOTFOUND.
+func (s *Service) Feature(ctx context.Context, can func(auth.Perm) bool, id string, params url.Values) (*FeatureDetail, error) {
 	e, r, err := s.Get(ctx, "features", id)
 	if err != nil {
 		return nil, err
@@ -518,7 +520,7 @@ func (s *Service) Feature(ctx context.Context, id string, params url.Values) (*F
 	}
 	p.Set("features", id)
 	p.Del("items")
-	if f.Halo, err = s.Report(ctx, "halo", p); err != nil {
+	if f.Halo, err = s.ReportAs(ctx, can, "halo", p); err != nil {
 		return nil, err
 	}
 	return f, nil

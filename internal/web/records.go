@@ -254,14 +254,15 @@ type chartBlock struct {
 // handleFeature shows a feature's halo: every figure of the halo report for
 // this feature, as error bars and a table.
 func (s *Site) handleFeature(w http.ResponseWriter, r *http.Request) error {
-	if _, err := require(r, auth.PermReportsRead); err != nil {
+	p, err := require(r, auth.PermReportsRead)
+	if err != nil {
 		return err
 	}
 	q := reportQuery(r.URL.Query())
 	q.Del("features")
 	q.Del("items")
 	q.Del("by")
-	f, err := s.svc.Feature(r.Context(), r.PathValue("id"), q)
+	f, err := s.svc.Feature(r.Context(), p.Can, r.PathValue("id"), q)
 	if err != nil {
 		return err
 	}

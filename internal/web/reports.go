@@ -269,7 +269,7 @@ func (s *Site) handleReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	q := reportQuery(r.URL.Query())
-	rep, err := s.svc.Report(ctx, name, q)
+	rep, err := s.svc.ReportAs(ctx, p.Can, name, q)
 	if err != nil {
 		return err
 	}

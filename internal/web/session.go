@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -42,17 +43,23 @@ func (s *Site) staticURL(name string) string {
 	return "/static/" + url.PathEscape(name) + "?v=" + f.version
 }
 
-// safeNext returns next when it is a path on this site ("/…" but not
-// "//…" or "/\…", which browsers read as another host), else "/".
+// safeNext returns next when it is a path on this site, else "/". It
+// refuses anything a browser could read as another host: "//…", any
+// backslash (browsers treat "\" as "/"), control characters, and paths
+// that http.Redirect's cleaning would turn into "//…" ("/./\host",
+// "/.//host").
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	if strings.ContainsAny(next, "\r\n\t\x00") {
+	if next == "" || next[0] != '/' || strings.ContainsAny(next, "\\\r\n\t\x00") {
 		return "/"
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	// Links this site makes never hold empty, "." or ".." segments or a
+	// (decoded) backslash, so any of them is refused outright.
+	p := u.Path
+	if strings.ContainsAny(p, "\\\x00") || strings.Contains(p, "//") || strings.Contains(p+"/", "/./") || strings.Contains(p+"/", "/../") || path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
 		return "/"
 	}
 	return next

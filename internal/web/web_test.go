@@ -497,6 +497,8 @@ func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "/", "/": "/", "/deals?x=1": "/deals?x=1", "//evil.example": "/", "/\\evil.example": "/",
 		"https://evil.example/": "/", "deals": "/", "/a\r\nSet-Cookie: x": "/", "javascript:alert(1)": "/",
+		"/./%5Cevil.example/x": "/", "/./\\evil.example": "/", "/.//evil.example": "/", "/a/../..//evil.example": "/",
+		"/reports/winrate?by=segment&as-of=2017-12-31": "/reports/winrate?by=segment&as-of=2017-12-31",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
