@@ -1,7 +1,9 @@
 package tandem
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -171,4 +173,74 @@ type AccountStore interface {
 	AppendAudit(ctx context.Context, a AuditEntry) error
 	// Audit returns the entries matching q, newest first, and the total.
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int, error)
+}
+
+// AuditChange is one key of an audit entry's before and after states, each
+// as compact JSON (strings unquoted; "" for null or missing).
+type AuditChange struct {
+	Key, Before, After string
+	Changed            bool
+}
+
+// AuditDiff compares an entry's before and after key by key when both are
+// JSON objects (null counting as an empty object), in key order; otherwise
+// it compares them whole, as the one key "value". Two nulls give nothing.
+func AuditDiff(before, after json.RawMessage) []AuditChange {
+	b, bok := auditObject(before)
+	a, aok := auditObject(after)
+	if !bok || !aok {
+		bt, at := auditText(before), auditText(after)
+		if bt == "" && at == "" {
+			return nil
+		}
+		return []AuditChange{{Key: "value", Before: bt, After: at, Changed: bt != at}}
+	}
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]AuditChange, 0, len(keys))
+	for _, k := range keys {
+		bt, at := auditText(b[k]), auditText(a[k])
+		out = append(out, AuditChange{Key: k, Before: bt, After: at, Changed: bt != at})
+	}
+	return out
+}
+
+// auditObject decodes a JSON object (null and empty count as an empty
+// object); ok is false for any other JSON value.
+func auditObject(raw json.RawMessage) (map[string]json.RawMessage, bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return map[string]json.RawMessage{}, true
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(t, &m); err != nil || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// auditText is a JSON value on one line, strings without quotes, and ""
+// for null or nothing.
+func auditText(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(t, &s) == nil {
+		return s
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, t) != nil {
+		return string(t)
+	}
+	return buf.String()
 }

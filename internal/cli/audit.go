@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -124,40 +123,28 @@ func printAudit(w io.Writer, entries []tandem.AuditEntry, total, offset int) err
 // the keys that differ ("role: sales→admin"), otherwise "before→after" in
 // compact JSON, leaving out a null side.
 func auditChange(before, after json.RawMessage) string {
-	var b, a map[string]json.RawMessage
-	if json.Unmarshal(before, &b) == nil && json.Unmarshal(after, &a) == nil && b != nil && a != nil {
-		keys := make([]string, 0, len(a)+len(b))
-		for k := range a {
-			keys = append(keys, k)
-		}
-		for k := range b {
-			if _, ok := a[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		var parts []string
-		for _, k := range keys {
-			bv, av := compactJSON(b[k]), compactJSON(a[k])
-			if bv != av {
-				parts = append(parts, k+": "+orNone(bv)+"→"+orNone(av))
-			}
-		}
-		if len(parts) == 0 {
-			return "(no change)"
-		}
-		return strings.Join(parts, ", ")
-	}
 	bs, as := compactJSON(before), compactJSON(after)
-	switch {
-	case isNull(bs) && isNull(as):
-		return ""
-	case isNull(bs):
-		return "→" + as
-	case isNull(as):
-		return bs + "→"
+	if isNull(bs) || isNull(as) || bs[0] != '{' || as[0] != '{' {
+		switch {
+		case isNull(bs) && isNull(as):
+			return ""
+		case isNull(bs):
+			return "→" + as
+		case isNull(as):
+			return bs + "→"
+		}
+		return bs + "→" + as
 	}
-	return bs + "→" + as
+	var parts []string
+	for _, c := range tandem.AuditDiff(before, after) {
+		if c.Changed {
+			parts = append(parts, c.Key+": "+orNone(c.Before)+"→"+orNone(c.After))
+		}
+	}
+	if len(parts) == 0 {
+		return "(no change)"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // compactJSON removes insignificant space from JSON (raw text when it is

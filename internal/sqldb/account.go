@@ -194,6 +194,23 @@ func (db *DB) Users(ctx context.Context) ([]tandem.User, error) {
 	return queryAll(ctx, db.reader, "list users", "SELECT "+userColumns+" FROM users AS u ORDER BY u.email", nil, userDest)
 }
 
+// updateOne runs a statement that must change a row, returning notFound
+// when it changed none.
+func updateOne(ctx context.Context, tx *sql.Tx, notFound error, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
 // queryAll runs a query and scans every row into a T through dest, which
 // returns the scan destinations of a T's fields.
 func queryAll[T any](ctx context.Context, q interface {
@@ -340,16 +357,9 @@ func (db *DB) UpdateUser(ctx context.Context, u tandem.User, a tandem.AuditEntry
 func (db *DB) TouchSignIn(ctx context.Context, userID string, at time.Time) error {
 	d := db.dialect
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, d.bind("UPDATE users SET last_sign_in = ? WHERE id = ?"), d.timeArg(at), userID)
-		if err != nil {
+		if err := updateOne(ctx, tx, tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", userID),
+			d.bind("UPDATE users SET last_sign_in = ? WHERE id = ?"), d.timeArg(at), userID); err != nil {
 			return err
-		}
-		n, err := rowsAffected(res)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", userID)
 		}
 		return nil
 	})
@@ -499,16 +509,9 @@ func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time, a tandem
 	}
 	d := db.dialect
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, d.bind("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"), d.timeArg(at), id)
-		if err != nil {
+		if err := updateOne(ctx, tx, tandem.Errorf(tandem.ENOTFOUND, "no API token %q", id),
+			d.bind("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"), d.timeArg(at), id); err != nil {
 			return err
-		}
-		n, err := rowsAffected(res)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return tandem.Errorf(tandem.ENOTFOUND, "no API token %q", id)
 		}
 		return db.insertAudit(ctx, tx, a)
 	})

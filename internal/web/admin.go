@@ -1,11 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -320,10 +318,7 @@ func (s *Site) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 // ---- Audit ----
 
 // diffRow is one key of an audit entry's before/after comparison.
-type diffRow struct {
-	Key, Before, After string
-	Changed            bool
-}
+type diffRow = tandem.AuditChange
 
 // auditRow is one audit entry with its diff.
 type auditRow struct {
@@ -418,64 +413,6 @@ func (s *Site) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "audit", v)
 }
 
-// auditDiff compares an entry's before and after states key by key when
-// both are JSON objects (or one is null); otherwise it compares them whole.
-func auditDiff(before, after json.RawMessage) []diffRow {
-	b, bok := jsonObject(before)
-	a, aok := jsonObject(after)
-	if !bok || !aok {
-		bt, at := compactJSON(before), compactJSON(after)
-		if bt == "" && at == "" {
-			return nil
-		}
-		return []diffRow{{Key: "value", Before: bt, After: at, Changed: bt != at}}
-	}
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range b {
-		keys = append(keys, k)
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	out := make([]diffRow, 0, len(keys))
-	for _, k := range keys {
-		bt, at := compactJSON(b[k]), compactJSON(a[k])
-		out = append(out, diffRow{Key: k, Before: bt, After: at, Changed: bt != at})
-	}
-	return out
-}
-
-// jsonObject decodes an object (null and empty count as an empty object);
-// ok is false for any other JSON value.
-func jsonObject(raw json.RawMessage) (map[string]json.RawMessage, bool) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return map[string]json.RawMessage{}, true
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(t, &m); err != nil {
-		return nil, false
-	}
-	return m, true
-}
-
-// compactJSON is a JSON value on one line, strings without quotes, and ""
-// for null or nothing.
-func compactJSON(raw json.RawMessage) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(t, &s) == nil {
-		return s
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, t) != nil {
-		return string(t)
-	}
-	return buf.String()
-}
+// auditDiff compares an entry's before and after states (see
+// tandem.AuditDiff).
+func auditDiff(before, after json.RawMessage) []diffRow { return tandem.AuditDiff(before, after) }

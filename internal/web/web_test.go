@@ -738,7 +738,8 @@ func TestImport(t *testing.T) {
 func TestAuditDiff(t *testing.T) {
 	t.Parallel()
 	got := auditDiff([]byte(`{"name":"A","role":"sales","n":1}`), []byte(`{"name":"A","role":"cs","extra":[1,2]}`))
-	want := []diffRow{{"extra", "", "[1,2]", true}, {"n", "1", "", true}, {"name", "A", "A", false}, {"role", "sales", "cs", true}}
+	want := []diffRow{{Key: "extra", After: "[1,2]", Changed: true}, {Key: "n", Before: "1", Changed: true},
+		{Key: "name", Before: "A", After: "A"}, {Key: "role", Before: "sales", After: "cs", Changed: true}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
