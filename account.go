@@ -3,9 +3,9 @@ package tandem
 import (
 	"bytes"
 	"context"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
