@@ -141,7 +141,8 @@ type AccountStore interface {
 	// so two first-run set-ups cannot both create an admin.
 	CreateUser(ctx context.Context, u User, onlyIfNone bool, a AuditEntry) error
 	// UpdateUser replaces the stored user with the same id (ENOTFOUND when
-	// missing).
+	// missing). A change that would leave no enabled admin is ECONFLICT,
+	// checked in the same transaction.
 	UpdateUser(ctx context.Context, u User, a AuditEntry) error
 	// TouchSignIn records a successful sign-in time without an audit entry
 	// (the caller records the sign-in itself).

@@ -113,7 +113,8 @@ type UserChange struct {
 }
 
 // UpdateUser applies a change. Demoting or disabling the last enabled admin
-// is ECONFLICT, so the store cannot lock itself out. Disabling a user or
+// is ECONFLICT (the store checks it in the update's transaction), so
+// Tandem cannot lock itself out. Disabling a user or
 // changing their password or role ends their sessions.
 func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserChange) (tandem.User, error) {
 	old, err := s.store.User(ctx, id)
@@ -143,21 +144,6 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserCha
 	after = viewOf(u)
 	if ch.Password != nil {
 		after.Password = "changed"
-	}
-	if old.Role == tandem.RoleAdmin && !old.Disabled && (u.Role != tandem.RoleAdmin || u.Disabled) {
-		users, err := s.store.Users(ctx)
-		if err != nil {
-			return tandem.User{}, fmt.Errorf("update user: %w", err)
-		}
-		admins := 0
-		for _, o := range users {
-			if o.Role == tandem.RoleAdmin && !o.Disabled {
-				admins++
-			}
-		}
-		if admins <= 1 {
-			return tandem.User{}, tandem.Errorf(tandem.ECONFLICT, "%s is the last enabled admin; make another user admin first", old.Email)
-		}
 	}
 	u.UpdatedAt = s.now().UTC().Truncate(time.Second)
 	if err := s.store.UpdateUser(ctx, u, s.entry(a, "user.update", "user:"+u.Email, viewOf(old), after)); err != nil {

@@ -330,6 +330,11 @@ func (db *DB) UpdateUser(ctx context.Context, u tandem.User, a tandem.AuditEntry
 	}
 	d := db.dialect
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		if d == dialectPostgres {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, d.bind("UPDATE users SET email = ?, name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ? WHERE id = ?"),
 			u.Email, u.Name, string(u.Role), d.boolArg(u.Disabled), u.PasswordHash, d.timeArg(u.UpdatedAt), u.ID)
 		if err != nil {
@@ -344,6 +349,17 @@ func (db *DB) UpdateUser(ctx context.Context, u tandem.User, a tandem.AuditEntry
 		}
 		if n == 0 {
 			return tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", u.ID)
+		}
+		// The store must keep an enabled admin. Counting after the update,
+		// inside its transaction, makes two concurrent demotions unable to
+		// both pass: SQLite has one writer, and PostgreSQL's table lock
+		// (taken before the update) orders them.
+		var admins int
+		if err := tx.QueryRowContext(ctx, d.bind("SELECT count(*) FROM users WHERE role = ? AND disabled = ?"), string(tandem.RoleAdmin), d.boolArg(false)).Scan(&admins); err != nil {
+			return err
+		}
+		if admins == 0 {
+			return tandem.Errorf(tandem.ECONFLICT, "%s is the last enabled admin; make another user admin first", u.Email)
 		}
 		return db.insertAudit(ctx, tx, a)
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -678,6 +679,60 @@ func TestAccountTimes(t *testing.T) {
 			}
 			if !got.CreatedAt.Equal(stored(ts)) || got.CreatedAt.Location() != time.UTC || !got.LastSignIn.IsZero() {
 				t.Errorf("%v: read back created %v, last sign-in %v", ts, got.CreatedAt, got.LastSignIn)
+			}
+		}
+	})
+}
+
+// TestLastAdminConcurrent demotes the only two admins at once, in several
+// rounds: exactly one demotion may succeed each time, so an enabled admin
+// always remains.
+func TestLastAdminConcurrent(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		user := func(id string, role tandem.Role) tandem.User {
+			return tandem.User{ID: id, Email: id + "@x.io", Name: id, Role: role, PasswordHash: "h", CreatedAt: at, UpdatedAt: at}
+		}
+		entry := func(action, id string) tandem.AuditEntry {
+			return tandem.AuditEntry{Actor: "t", Action: action, Target: id}
+		}
+		for round := range 5 {
+			pair := []string{fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)}
+			for _, id := range pair {
+				if err := db.CreateUser(ctx, user(id, tandem.RoleAdmin), false, entry("user.create", id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Only the pair stays admin.
+			users, err := db.Users(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range users {
+				if u.Role == tandem.RoleAdmin && !slices.Contains(pair, u.ID) {
+					if err := db.UpdateUser(ctx, user(u.ID, tandem.RoleSales), entry("user.update", u.ID)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, id := range pair {
+				wg.Go(func() { errs[i] = db.UpdateUser(ctx, user(id, tandem.RoleSales), entry("user.update", id)) })
+			}
+			wg.Wait()
+			ok := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case tandem.ErrorCode(err) != tandem.ECONFLICT:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d of 2 concurrent demotions succeeded (%v), want 1", round, ok, errs)
 			}
 		}
 	})
