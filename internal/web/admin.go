@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/httpapi"
 	"github.com/tandemhq/tandem/internal/service"
 )
 
@@ -338,6 +340,9 @@ type auditPage struct {
 // auditPageSize is the number of entries per page of the audit log.
 const auditPageSize = 50
 
+// maxAuditPage is the most entries one page of the audit log shows.
+const maxAuditPage = 1000
+
 // handleAudit shows the audit log with filters and pages.
 func (s *Site) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	if _, err := require(r, auth.PermAuditRead); err != nil {
@@ -346,7 +351,6 @@ func (s *Site) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	in := r.URL.Query()
 	d := auditPage{Actor: strings.TrimSpace(in.Get("actor")), Action: strings.TrimSpace(in.Get("action")),
 		Target: strings.TrimSpace(in.Get("target")), From: strings.TrimSpace(in.Get("from")), To: strings.TrimSpace(in.Get("to"))}
-	q := tandem.AuditQuery{Actor: d.Actor, Action: d.Action, Target: d.Target, Limit: auditPageSize}
 	keep := url.Values{}
 	for k, v := range map[string]string{"actor": d.Actor, "action": d.Action, "target": d.Target, "from": d.From, "to": d.To} {
 		if v != "" {
@@ -354,34 +358,27 @@ func (s *Site) handleAudit(w http.ResponseWriter, r *http.Request) error {
 			d.Filtered = true
 		}
 	}
-	if d.From != "" {
-		t, err := time.Parse(time.DateOnly, d.From)
-		if err != nil {
-			return tandem.Errorf(tandem.EINVALID, "from %q: want a date as YYYY-MM-DD", d.From)
+	// The API's parser, on the trimmed filters, so the page and
+	// GET /api/v1/audit read the same parameters the same way.
+	params := url.Values{}
+	maps.Copy(params, keep)
+	for _, k := range []string{"limit", "offset"} {
+		if v := in.Get(k); v != "" {
+			params.Set(k, v)
 		}
-		q.From = t
 	}
-	if d.To != "" {
-		t, err := time.Parse(time.DateOnly, d.To)
-		if err != nil {
-			return tandem.Errorf(tandem.EINVALID, "to %q: want a date as YYYY-MM-DD", d.To)
-		}
-		q.To = t.Add(24*time.Hour - time.Nanosecond) // the whole day
+	if v := in.Get("limit"); v != "" {
+		keep.Set("limit", v)
 	}
-	if s := in.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return tandem.Errorf(tandem.EINVALID, "limit %q: want a whole number from 1 to 1000", s)
-		}
-		q.Limit = n
-		keep.Set("limit", s)
+	q, err := httpapi.ParseAuditQuery(params)
+	if err != nil {
+		return err
 	}
-	if s := in.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return tandem.Errorf(tandem.EINVALID, "offset %q: want a whole number, 0 or more", s)
-		}
-		q.Offset = n
+	switch {
+	case in.Get("limit") == "":
+		q.Limit = auditPageSize
+	case q.Limit > maxAuditPage:
+		return tandem.Errorf(tandem.EINVALID, "limit %d: want a whole number from 1 to %d", q.Limit, maxAuditPage)
 	}
 	entries, total, err := s.svc.Audit(r.Context(), q)
 	if err != nil {
