@@ -75,8 +75,9 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// actor is who the request acts as, for the audit log.
-func actor(r *http.Request) service.Actor {
+// Actor is who a request acts for, for the audit log: the signed-in user
+// and the client's address. Pages use it too.
+func Actor(r *http.Request) service.Actor {
 	return service.ActorOf(auth.FromContext(r.Context()), auth.ClientAddr(r))
 }
 
@@ -266,7 +267,7 @@ func (s *Server) handleTermCreate(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &b); err != nil {
 		return err
 	}
-	t, err := s.svc.PutTerm(r.Context(), actor(r), service.Term{Name: b.Name, Definition: b.Definition, Formula: b.Formula, Owner: b.Owner})
+	t, err := s.svc.PutTerm(r.Context(), Actor(r), service.Term{Name: b.Name, Definition: b.Definition, Formula: b.Formula, Owner: b.Owner})
 	if err != nil {
 		return err
 	}
@@ -278,7 +279,7 @@ func (s *Server) handleTermPut(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &b); err != nil {
 		return err
 	}
-	t, err := s.svc.PutTerm(r.Context(), actor(r), service.Term{ID: r.PathValue("id"), Name: b.Name, Definition: b.Definition, Formula: b.Formula, Owner: b.Owner})
+	t, err := s.svc.PutTerm(r.Context(), Actor(r), service.Term{ID: r.PathValue("id"), Name: b.Name, Definition: b.Definition, Formula: b.Formula, Owner: b.Owner})
 	if err != nil {
 		return err
 	}
@@ -306,7 +307,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &nu); err != nil {
 		return err
 	}
-	u, err := s.svc.CreateUser(r.Context(), actor(r), nu, false)
+	u, err := s.svc.CreateUser(r.Context(), Actor(r), nu, false)
 	if err != nil {
 		return err
 	}
@@ -318,7 +319,7 @@ func (s *Server) handleUserPatch(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &ch); err != nil {
 		return err
 	}
-	u, err := s.svc.UpdateUser(r.Context(), actor(r), r.PathValue("id"), ch)
+	u, err := s.svc.UpdateUser(r.Context(), Actor(r), r.PathValue("id"), ch)
 	if err != nil {
 		return err
 	}
@@ -368,7 +369,7 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 	if req.ExpiresInDays < 0 || req.ExpiresInDays > 5*365 {
 		return tandem.Errorf(tandem.EINVALID, "expires_in_days must be from 0 (no expiry) to %d", 5*365)
 	}
-	t, secret, err := s.svc.CreateToken(r.Context(), actor(r), principal(r).User, req.Name, time.Duration(req.ExpiresInDays)*24*time.Hour)
+	t, secret, err := s.svc.CreateToken(r.Context(), Actor(r), principal(r).User, req.Name, time.Duration(req.ExpiresInDays)*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -376,7 +377,7 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.RevokeToken(r.Context(), actor(r), principal(r), r.PathValue("id")); err != nil {
+	if err := s.svc.RevokeToken(r.Context(), Actor(r), principal(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -518,7 +519,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	sum, err := s.svc.Import(r.Context(), actor(r), principal(r).User.ID, r.PathValue("id"), req)
+	sum, err := s.svc.Import(r.Context(), Actor(r), principal(r).User.ID, r.PathValue("id"), req)
 	if err != nil && sum != nil && tandem.ErrorCode(err) == tandem.EINVALID {
 		body := struct {
 			errorBody

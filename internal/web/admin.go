@@ -92,7 +92,7 @@ func (s *Site) handleTermCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := termForm(r)
-	saved, err := s.svc.PutTerm(r.Context(), actor(r), t)
+	saved, err := s.svc.PutTerm(r.Context(), httpapi.Actor(r), t)
 	if userProblem(err) {
 		return s.glossary(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), glossaryPage{New: t})
 	}
@@ -109,7 +109,7 @@ func (s *Site) handleTermUpdate(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := termForm(r)
 	t.ID = r.PathValue("id")
-	saved, err := s.svc.PutTerm(r.Context(), actor(r), t)
+	saved, err := s.svc.PutTerm(r.Context(), httpapi.Actor(r), t)
 	if userProblem(err) {
 		return s.glossary(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), glossaryPage{EditID: t.ID, Edit: t})
 	}
@@ -164,7 +164,7 @@ func (s *Site) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
 		return s.users(w, r, http.StatusBadRequest, tandem.ErrorMessage(err), nu)
 	}
 	nu.Role = role
-	_, err = s.svc.CreateUser(r.Context(), actor(r), nu, false)
+	_, err = s.svc.CreateUser(r.Context(), httpapi.Actor(r), nu, false)
 	if userProblem(err) {
 		return s.users(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), nu)
 	}
@@ -201,7 +201,7 @@ func (s *Site) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return tandem.Errorf(tandem.EINVALID, "unknown action %q (use role, disable, enable or password)", r.PostFormValue("action"))
 	}
-	_, err := s.svc.UpdateUser(r.Context(), actor(r), r.PathValue("id"), ch)
+	_, err := s.svc.UpdateUser(r.Context(), httpapi.Actor(r), r.PathValue("id"), ch)
 	if userProblem(err) {
 		return s.users(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), service.NewUser{Role: tandem.RoleSales})
 	}
@@ -295,7 +295,7 @@ func (s *Site) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
 			return s.tokens(w, r, http.StatusBadRequest, "expiry must be a whole number of days, or 0 for never", d)
 		}
 	}
-	t, secret, err := s.svc.CreateToken(r.Context(), actor(r), p.User, d.Name, time.Duration(days)*24*time.Hour)
+	t, secret, err := s.svc.CreateToken(r.Context(), httpapi.Actor(r), p.User, d.Name, time.Duration(days)*24*time.Hour)
 	if userProblem(err) {
 		return s.tokens(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), d)
 	}
@@ -311,7 +311,7 @@ func (s *Site) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RevokeToken(r.Context(), actor(r), p, r.PathValue("id")); err != nil {
+	if err := s.svc.RevokeToken(r.Context(), httpapi.Actor(r), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	return redirect(w, r, "/tokens?done=token-revoked")

@@ -222,7 +222,7 @@ func (s *Site) handleImportConfirm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	sum, err := s.svc.Import(ctx, actor(r), p.User.ID, up.ID, req)
+	sum, err := s.svc.Import(ctx, httpapi.Actor(r), p.User.ID, up.ID, req)
 	if err != nil && (sum == nil || !userProblem(err)) {
 		if userProblem(err) {
 			v := s.newView(r, "Import of "+up.Name+" failed", "import")

@@ -374,7 +374,3 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) error {
 	return nil
 }
 
-// actor is who the request acts for, for the audit log.
-func actor(r *http.Request) service.Actor {
-	return service.ActorOf(auth.FromContext(r.Context()), auth.ClientAddr(r))
-}
