@@ -373,4 +373,3 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) error {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
-
