@@ -144,12 +144,11 @@ type AccountStore interface {
 	// missing). A change that would leave no enabled admin is ECONFLICT,
 	// checked in the same transaction.
 	UpdateUser(ctx context.Context, u User, a AuditEntry) error
-	// TouchSignIn records a successful sign-in time without an audit entry
-	// (the caller records the sign-in itself).
-	TouchSignIn(ctx context.Context, userID string, at time.Time) error
-
-	// CreateSession stores a session.
-	CreateSession(ctx context.Context, s Session) error
+	// CreateSession stores a session and removes every expired one. With
+	// signIn set, the session is a sign-in: the user's last sign-in time
+	// becomes the session's creation time and the entry is recorded, all in
+	// the same transaction, so a session never exists without its record.
+	CreateSession(ctx context.Context, s Session, signIn *AuditEntry) error
 	// Session returns the unexpired session with the hash and its user, or
 	// ENOTFOUND.
 	Session(ctx context.Context, idHash string, now time.Time) (Session, User, error)

@@ -239,36 +239,29 @@ func (m *Manager) SignInSession(ctx context.Context, w http.ResponseWriter, r *h
 			return fail(fmt.Errorf("sign in: drop old session: %w", err))
 		}
 	}
-	sess, err := m.StartSession(ctx, w, u)
+	audit := tandem.AuditEntry{At: m.now(), Actor: u.Email, Action: "signin", Target: "user:" + u.Email,
+		Before: tandem.AuditJSON(nil), After: tandem.AuditJSON(nil), Remote: addr}
+	sess, err := m.startSession(ctx, w, u, &audit)
 	if err != nil {
 		return fail(err)
 	}
-	now := m.now()
-	if err := m.store.TouchSignIn(ctx, u.ID, now); err != nil {
-		return fail(fmt.Errorf("sign in: %w", err))
-	}
-	audit := tandem.AuditEntry{At: now, Actor: u.Email, Action: "signin", Target: "user:" + u.Email,
-		Before: tandem.AuditJSON(nil), After: tandem.AuditJSON(nil), Remote: addr}
-	if err := m.store.AppendAudit(ctx, audit); err != nil {
-		return fail(fmt.Errorf("sign in: %w", err))
-	}
-	u.LastSignIn = now
+	u.LastSignIn = sess.CreatedAt
 	return &Principal{User: u, Session: sess}, nil
 }
 
-// StartSession creates a new session for u, sets its cookie and returns
-// the session.
+// StartSession creates a new session for u (the first-run set-up signs
+// its new admin in this way), sets its cookie and returns the session.
 func (m *Manager) StartSession(ctx context.Context, w http.ResponseWriter, u tandem.User) (*tandem.Session, error) {
+	return m.startSession(ctx, w, u, nil)
+}
+
+// startSession creates a session and sets its cookie; signIn, when set, is
+// the sign-in's audit entry, stored with the session in one transaction.
+func (m *Manager) startSession(ctx context.Context, w http.ResponseWriter, u tandem.User, signIn *tandem.AuditEntry) (*tandem.Session, error) {
 	secret := NewSecret()
 	now := m.now()
-	// Sweep every user's expired sessions on the way: sign-ins are rare
-	// enough to carry it, and the table stays small. (A userID of "" has
-	// no sessions of its own.)
-	if err := m.store.DeleteUserSessions(ctx, "", now); err != nil {
-		return nil, fmt.Errorf("start session: %w", err)
-	}
 	s := tandem.Session{IDHash: Digest(secret), UserID: u.ID, CSRF: NewSecret(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
-	if err := m.store.CreateSession(ctx, s); err != nil {
+	if err := m.store.CreateSession(ctx, s, signIn); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	http.SetCookie(w, m.cookie(secret, sessionTTL))

@@ -369,25 +369,9 @@ func (db *DB) UpdateUser(ctx context.Context, u tandem.User, a tandem.AuditEntry
 	return nil
 }
 
-// TouchSignIn records a sign-in time.
-func (db *DB) TouchSignIn(ctx context.Context, userID string, at time.Time) error {
-	d := db.dialect
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		if err := updateOne(ctx, tx, tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", userID),
-			d.bind("UPDATE users SET last_sign_in = ? WHERE id = ?"), d.timeArg(at), userID); err != nil {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record sign-in of %q: %w", userID, err)
-	}
-	return nil
-}
-
 // CreateSession stores a session; a zero CreatedAt is now. Its user must
 // exist (ENOTFOUND) and it must expire (EINVALID).
-func (db *DB) CreateSession(ctx context.Context, s tandem.Session) error {
+func (db *DB) CreateSession(ctx context.Context, s tandem.Session, signIn *tandem.AuditEntry) error {
 	if s.IDHash == "" || s.ExpiresAt.IsZero() {
 		return tandem.Errorf(tandem.EINVALID, "create session: a session needs an id hash and an expiry")
 	}
@@ -404,7 +388,20 @@ func (db *DB) CreateSession(ctx context.Context, s tandem.Session) error {
 		case "foreign key":
 			return tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", s.UserID)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, d.bind("DELETE FROM sessions WHERE expires_at <= ?"), d.timeArg(s.CreatedAt)); err != nil {
+			return err
+		}
+		if signIn == nil {
+			return nil
+		}
+		if err := updateOne(ctx, tx, tandem.Errorf(tandem.ENOTFOUND, "no user with id %q", s.UserID),
+			d.bind("UPDATE users SET last_sign_in = ? WHERE id = ?"), d.timeArg(s.CreatedAt), s.UserID); err != nil {
+			return err
+		}
+		return db.insertAudit(ctx, tx, *signIn)
 	})
 	if err != nil {
 		// The id hash stays out of the message: it names a live session.

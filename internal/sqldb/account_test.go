@@ -124,7 +124,6 @@ func TestUsers(t *testing.T) {
 			{"missing id", func() error { _, err := db.User(ctx, "nope"); return err }(), tandem.ENOTFOUND},
 			{"missing e-mail", func() error { _, err := db.UserByEmail(ctx, "nope@example.com"); return err }(), tandem.ENOTFOUND},
 			{"update missing", db.UpdateUser(ctx, newUser("nope", "nope@example.com", tandem.RoleCS, 2), entry("x", "user.update", "", 0)), tandem.ENOTFOUND},
-			{"touch missing", db.TouchSignIn(ctx, "nope", tick(9)), tandem.ENOTFOUND},
 		} {
 			t.Run(c.name, func(t *testing.T) { wantCode(t, c.err, c.code) })
 		}
@@ -160,7 +159,8 @@ func TestUsers(t *testing.T) {
 		upd.Email = "ann@example.com"
 		wantCode(t, db.UpdateUser(ctx, upd, entry("x", "user.update", "", 0)), tandem.ECONFLICT)
 
-		if err := db.TouchSignIn(ctx, "u1", tick(60)); err != nil {
+		signIn := entry("ann@example.com", "signin", "user:ann@example.com", 60)
+		if err := db.CreateSession(ctx, tandem.Session{IDHash: "s60", UserID: "u1", CSRF: "c", CreatedAt: tick(60), ExpiresAt: tick(600)}, &signIn); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = db.User(ctx, "u1")
@@ -169,7 +169,7 @@ func TestUsers(t *testing.T) {
 		}
 
 		entries := auditAll(t, db)
-		if len(entries) != 3 || entries[0].Action != "user.update" || entries[2].Target != "user:bob@example.com" {
+		if len(entries) != 4 || entries[0].Action != "signin" || entries[1].Action != "user.update" || entries[3].Target != "user:bob@example.com" {
 			t.Errorf("audit = %+v", entries)
 		}
 	})
@@ -235,13 +235,13 @@ func TestSessions(t *testing.T) {
 			{IDHash: "h4", UserID: "u2", CSRF: "c4", CreatedAt: tick(0), ExpiresAt: tick(300)},
 		}
 		for _, s := range sessions {
-			if err := db.CreateSession(ctx, s); err != nil {
+			if err := db.CreateSession(ctx, s, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wantCode(t, db.CreateSession(ctx, sessions[0]), tandem.ECONFLICT)
-		wantCode(t, db.CreateSession(ctx, tandem.Session{IDHash: "h9", UserID: "nope", ExpiresAt: tick(100)}), tandem.ENOTFOUND)
-		wantCode(t, db.CreateSession(ctx, tandem.Session{IDHash: "h9", UserID: "u1"}), tandem.EINVALID)
+		wantCode(t, db.CreateSession(ctx, sessions[0], nil), tandem.ECONFLICT)
+		wantCode(t, db.CreateSession(ctx, tandem.Session{IDHash: "h9", UserID: "nope", ExpiresAt: tick(100)}, nil), tandem.ENOTFOUND)
+		wantCode(t, db.CreateSession(ctx, tandem.Session{IDHash: "h9", UserID: "u1"}, nil), tandem.EINVALID)
 
 		s, u, err := db.Session(ctx, "h1", tick(50))
 		if err != nil {
@@ -622,7 +622,7 @@ func TestAccountWritesDuringLoad(t *testing.T) {
 		go func() {
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			err := db.CreateSession(wctx, tandem.Session{IDHash: "h1", UserID: "u1", CSRF: "c", ExpiresAt: time.Now().Add(time.Hour)})
+			err := db.CreateSession(wctx, tandem.Session{IDHash: "h1", UserID: "u1", CSRF: "c", ExpiresAt: time.Now().Add(time.Hour)}, nil)
 			if err == nil {
 				err = db.AppendAudit(wctx, entry("ann@example.com", "signin", "user:ann@example.com", 2))
 			}
