@@ -318,7 +318,7 @@ func (db *DB) CreateUser(ctx context.Context, u tandem.User, onlyIfNone bool, a 
 
 // UpdateUser replaces the stored user with u's id: e-mail (lower-cased),
 // name, role, disabled, password hash and UpdatedAt (now when zero). The
-// creation time never changes, and the last sign-in is TouchSignIn's, so
+// creation time never changes, and the last sign-in is set only by a sign-in (CreateSession), so
 // that an update made from a copy read earlier cannot roll it back.
 func (db *DB) UpdateUser(ctx context.Context, u tandem.User, a tandem.AuditEntry) error {
 	u.Email = normEmail(u.Email)
