@@ -84,6 +84,7 @@ type Migration struct {
 type Store interface {
 	Lookup
 	AccountStore
+	DeskStore
 	// Begin starts a load transaction. Only one may be open at a time.
 	Begin(ctx context.Context) (Loader, error)
 	// Get returns the row with the id (first occurrence), or ENOTFOUND.
