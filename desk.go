@@ -110,6 +110,36 @@ type ApprovalUpdate struct {
 type QuoteWrite struct {
 	Doc       Doc
 	Approvals []Approval
+	// Notify is queued in the same transaction, so a committed change
+	// always has its notifications.
+	Notify []Notification
+}
+
+// NotificationStatus is where a queued notification stands.
+type NotificationStatus string
+
+// Notification statuses: pending until delivered, or failed once its
+// attempts are spent.
+const (
+	NotifyPending   NotificationStatus = "pending"
+	NotifyDelivered NotificationStatus = "delivered"
+	NotifyFailed    NotificationStatus = "failed"
+)
+
+// Notification is one message to one channel in the outbox. Channel names
+// where it goes ("webhook:<name>" or "email:<address>"); Payload is the
+// event as JSON, which the sender renders for the channel. The outbox
+// keeps it until delivered, so a receiver that is down loses nothing.
+type Notification struct {
+	ID        string             `json:"id"`
+	Channel   string             `json:"channel"`
+	Event     string             `json:"event"` // approval.requested, approval.approved, approval.rejected, approval.escalated, quote.approved
+	Payload   json.RawMessage    `json:"payload"`
+	Status    NotificationStatus `json:"status"`
+	Attempts  int                `json:"attempts"`
+	NextAt    time.Time          `json:"next_at"`
+	LastError string             `json:"last_error,omitempty"`
+	CreatedAt time.Time          `json:"created_at"`
 }
 
 // DeskStore keeps the deal desk's records: versioned documents (quotes,
@@ -134,9 +164,17 @@ type DeskStore interface {
 	Approvals(ctx context.Context, q ApprovalQuery) ([]Approval, error)
 	// UpdateApprovals applies every update or none: if any approval no
 	// longer has its From status, nothing changes and the error is
-	// ECONFLICT naming it. Audit entries are written in the same
-	// transaction.
-	UpdateApprovals(ctx context.Context, updates []ApprovalUpdate, audit []AuditEntry) error
+	// ECONFLICT naming it. Audit entries and notifications are written in
+	// the same transaction.
+	UpdateApprovals(ctx context.Context, updates []ApprovalUpdate, audit []AuditEntry, notify []Notification) error
+	// DueNotifications returns up to limit pending notifications whose
+	// NextAt is not after now, oldest first.
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// MarkNotification records a delivery attempt: its status, attempts,
+	// next attempt time and last error. ENOTFOUND for an unknown id.
+	MarkNotification(ctx context.Context, n Notification) error
+	// Notifications lists the outbox, newest first, up to limit (0: all).
+	Notifications(ctx context.Context, limit int) ([]Notification, error)
 }
 
 // Quote is one version of a deal's quote. Prices are per unit per year, so

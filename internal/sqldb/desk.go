@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"time"
 
 	"github.com/tandemhq/tandem"
 )
@@ -39,6 +40,21 @@ func (db *DB) Approvals(ctx context.Context, q tandem.ApprovalQuery) ([]tandem.A
 }
 
 // UpdateApprovals implements tandem.DeskStore.
-func (db *DB) UpdateApprovals(ctx context.Context, updates []tandem.ApprovalUpdate, audit []tandem.AuditEntry) error {
+func (db *DB) UpdateApprovals(ctx context.Context, updates []tandem.ApprovalUpdate, audit []tandem.AuditEntry, notify []tandem.Notification) error {
 	return errDeskTODO
+}
+
+// DueNotifications implements tandem.DeskStore.
+func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]tandem.Notification, error) {
+	return nil, errDeskTODO
+}
+
+// MarkNotification implements tandem.DeskStore.
+func (db *DB) MarkNotification(ctx context.Context, n tandem.Notification) error {
+	return errDeskTODO
+}
+
+// Notifications implements tandem.DeskStore.
+func (db *DB) Notifications(ctx context.Context, limit int) ([]tandem.Notification, error) {
+	return nil, errDeskTODO
 }
