@@ -80,6 +80,7 @@ type Approval struct {
 
 // ApprovalQuery selects approvals; zero fields do not filter.
 type ApprovalQuery struct {
+	ID           string
 	QuoteID      string
 	QuoteVersion int
 	Approver     string

@@ -87,6 +87,9 @@ func (db *DB) copyToSQLite(ctx context.Context, path string) error {
 	if err := db.copyAccounts(ctx, tx, dst); err != nil {
 		return fmt.Errorf("copy users, tokens and audit log: %w", err)
 	}
+	if err := db.copyDesk(ctx, tx, dst); err != nil {
+		return fmt.Errorf("copy deal desk documents, approvals and outbox: %w", err)
+	}
 	return dst.Close()
 }
 
@@ -130,6 +133,43 @@ func (db *DB) copyAccounts(ctx context.Context, tx *sql.Tx, dst *DB) error {
 		for _, e := range entries {
 			e.a.Before, e.a.After = json.RawMessage(e.before), json.RawMessage(e.after)
 			if err := dst.insertAudit(ctx, w, e.a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// copyDesk copies the deal desk's documents (every version), approvals and
+// outbox from the snapshot tx into dst, the outbox oldest first so that
+// its order survives. Rows are copied as they are: the version rule and the
+// checks of new rows were applied when they were first written.
+func (db *DB) copyDesk(ctx context.Context, tx *sql.Tx, dst *DB) error {
+	docs, err := queryAll(ctx, tx, "read desk documents", "SELECT "+docColumns+" FROM desk_docs AS d ORDER BY d.kind, d.id, d.version", nil, docDest)
+	if err != nil {
+		return err
+	}
+	approvals, err := queryAll(ctx, tx, "read approvals", "SELECT "+approvalColumns+" FROM desk_approvals AS a ORDER BY a.id", nil, approvalDest)
+	if err != nil {
+		return err
+	}
+	outbox, err := queryAll(ctx, tx, "read outbox", "SELECT "+notificationColumns+" FROM desk_outbox AS n ORDER BY "+db.dialect.outboxOrder(false), nil, notificationDest)
+	if err != nil {
+		return err
+	}
+	return dst.inWriteTx(ctx, func(w *sql.Tx) error {
+		for _, d := range docs {
+			if err := dst.writeDoc(ctx, w, d); err != nil {
+				return err
+			}
+		}
+		for _, a := range approvals {
+			if err := dst.insertApproval(ctx, w, a); err != nil {
+				return err
+			}
+		}
+		for _, n := range outbox {
+			if err := dst.insertNotification(ctx, w, n); err != nil {
 				return err
 			}
 		}
