@@ -2,9 +2,14 @@
 // applies and the README shows.
 package example
 
-import _ "embed"
+import (
+	_ "embed"
+	"slices"
+)
 
-// Rules is the example rule set, in the YAML of package rules.
-//
 //go:embed rules.yaml
-var Rules []byte
+var source []byte
+
+// Rules returns the example rule set, in the YAML of package rules: a copy,
+// so no caller can change what the next one reads.
+func Rules() []byte { return slices.Clone(source) }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestExampleParses(t *testing.T) {
-	rs, err := rules.Parse("rules.yaml", Rules)
+	rs, err := rules.Parse("rules.yaml", Rules())
 	if err != nil {
 		t.Fatal(err)
 	}
