@@ -158,6 +158,10 @@ type DeskStore interface {
 	// Docs returns the latest version of every document of a kind (with
 	// Ref equal to ref when ref is not empty), ordered by id.
 	Docs(ctx context.Context, kind, ref string) ([]Doc, error)
+	// DocsStamp returns a number that changes whenever a document of the
+	// kind is written (the count of its versions: versions are never
+	// removed), so caches can tell cheaply whether to reload.
+	DocsStamp(ctx context.Context, kind string) (int64, error)
 	// SaveQuote writes a quote version and its approvals (see QuoteWrite).
 	SaveQuote(ctx context.Context, w QuoteWrite, audit *AuditEntry) error
 	// Approvals lists approvals matching q, ordered by quote, version,

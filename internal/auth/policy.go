@@ -30,6 +30,9 @@ const (
 	PermUsersAdmin    Perm = "users:admin"    // create users, change roles, see and revoke everyone's tokens
 	PermAuditRead     Perm = "audit:read"     // read the audit log
 	PermTokensOwn     Perm = "tokens:own"     // create and revoke one's own API tokens
+	PermDeskRead      Perm = "desk:read"      // deal desk: quotes, checks, archetypes, rules, approvals
+	PermDeskQuote     Perm = "desk:quote"     // build and change quotes, acknowledge flags
+	PermDeskAdmin     Perm = "desk:admin"     // apply approval rules, accept archetypes, desk settings
 )
 
 // PermInfo describes a permission for the README table and the users page.
@@ -70,6 +73,9 @@ func Policy() []PermInfo {
 		{PermAuditRead, "read the audit log", []tandem.Role{a, r, f}},
 		{PermUsersAdmin, "create users, change roles, disable accounts, see and revoke any API token", []tandem.Role{a}},
 		{PermTokensOwn, "create and revoke one's own API tokens", all},
+		{PermDeskRead, "read the deal desk: quotes and their checks, archetypes, approval rules and the approvals inbox (deciding an approval also needs to be its approver)", all},
+		{PermDeskQuote, "build and change quotes, run deal checks, acknowledge flags", []tandem.Role{a, r, s}},
+		{PermDeskAdmin, "apply approval rules, derive, edit and accept archetypes, change desk settings, see every pending approval", []tandem.Role{a, r}},
 	}
 }
 

@@ -94,6 +94,7 @@ inserts text.`,
 	cmd.AddCommand(imp)
 	cmd.AddCommand(a.benchHaloCommand())
 	cmd.AddCommand(a.benchHTTPCommand())
+	cmd.AddCommand(a.benchDeskCommand())
 	return cmd
 }
 

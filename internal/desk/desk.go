@@ -44,8 +44,8 @@ const (
 )
 
 // Figure is one number of evidence with its sample and interval. Unit is
-// "proportion", "pp" (a difference of proportions), "days", "money" or
-// "count". Insufficient marks a figure below its minimum sample, which is
+// "proportion", "pp" (a difference of proportions), "percent", "days",
+// "hours", "money" or "count". Insufficient marks a figure below its minimum sample, which is
 // shown as "insufficient data" instead of a value.
 type Figure struct {
 	Label        string  `json:"label"`

@@ -15,6 +15,10 @@ type Rep struct {
 	Name    string
 	Manager string
 	Email   string
+	// Sells is true for reps who own deals: the people who raise quotes,
+	// whose managers approval rules must be able to name. A VP at the top
+	// who sells nothing needs no manager.
+	Sells bool
 }
 
 // People is the desk's directory of reps and users: who manages whom, and
@@ -30,6 +34,7 @@ type Rep struct {
 type People struct {
 	reps    map[string]Rep         // by id
 	order   []string               // rep ids, sorted
+	sellers []string               // ids of reps who sell, sorted
 	manager map[string]string      // rep id → manager's rep id
 	user    map[string]tandem.User // by lower-case e-mail
 	repUser map[string]string      // rep id → e-mail
@@ -63,6 +68,9 @@ func NewPeople(reps []Rep, users []tandem.User) *People {
 	slices.Sort(p.order)
 	for _, id := range p.order {
 		r := p.reps[id]
+		if r.Sells {
+			p.sellers = append(p.sellers, id)
+		}
 		if m := strings.TrimSpace(r.Manager); m != "" {
 			if _, ok := p.reps[m]; ok {
 				p.manager[id] = m
@@ -114,8 +122,14 @@ func (p *People) repOf(id string) (string, bool) {
 	return "", false
 }
 
-// Reps lists the reps by id (rules.Directory).
-func (p *People) Reps() []string { return p.order }
+// Reps lists the reps who raise quotes, by id (rules.Directory): those
+// who sell, or every rep when no rep is marked as selling.
+func (p *People) Reps() []string {
+	if len(p.sellers) > 0 {
+		return p.sellers
+	}
+	return p.order
+}
 
 // Users lists the enabled users by e-mail (rules.Directory).
 func (p *People) Users() []string {
@@ -158,6 +172,12 @@ func (p *People) UserExists(email string) bool {
 func (p *People) User(email string) (tandem.User, bool) {
 	u, ok := p.user[strings.ToLower(email)]
 	return u, ok
+}
+
+// Linked reports whether a user acts for the rep.
+func (p *People) Linked(repID string) bool {
+	_, ok := p.repUser[repID]
+	return ok
 }
 
 // RepName returns the rep's name, or the id when unknown.

@@ -102,7 +102,7 @@ func New(cfg Config) *Server {
 		uploadLimit:    cmp.Or(cfg.UploadLimit, DefaultUploadLimit),
 		requestTimeout: requestTimeout,
 	}
-	s.routes = s.apiRoutes()
+	s.routes = append(s.apiRoutes(), s.deskRoutes()...)
 	if s.pages != nil {
 		s.routes = append(s.routes, s.pages.Routes()...)
 	}

@@ -27,6 +27,9 @@ type Service struct {
 	imp      *importer.Importer
 	views    viewCache
 	staging  sync.Mutex // serializes staged-upload bookkeeping
+	desk     deskCache
+	notifier Notifier
+	baseURL  string
 }
 
 // New returns a service over store. uploadDir holds staged uploads (created

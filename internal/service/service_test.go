@@ -21,7 +21,7 @@ func (c *clock) now() time.Time { return c.t }
 
 // newService returns a service over a fresh store of the dialect, with a
 // clock the test moves.
-func newService(t *testing.T, dialect string) (*Service, *clock) {
+func newService(t testing.TB, dialect string) (*Service, *clock) {
 	t.Helper()
 	cat := tandem.NewCatalog()
 	store := sqldbtest.Open(t, dialect, cat)

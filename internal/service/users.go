@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/desk"
 )
 
 // maxNameLen bounds user, token and term names.
@@ -101,6 +102,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser, first boo
 		}
 		return tandem.User{}, fmt.Errorf("create user: %w", err)
 	}
+	s.invalidateDesk()
 	return u, nil
 }
 
@@ -154,6 +156,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserCha
 			return tandem.User{}, fmt.Errorf("update user: end sessions: %w", err)
 		}
 	}
+	s.invalidateDesk()
 	return u, nil
 }
 
@@ -234,4 +237,58 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, p *auth.Principal, i
 // Audit returns audit entries, newest first, and the total.
 func (s *Service) Audit(ctx context.Context, q tandem.AuditQuery) ([]tandem.AuditEntry, int, error) {
 	return s.store.Audit(ctx, q)
+}
+
+// CreateRepUsers gives every rep no user acts for a sales user of their
+// own, named as the rep, at <first.last>@domain, all with one password
+// (hashed once: a demo has dozens of reps). The deal desk routes approvals
+// to a rep's manager through these users. It returns the users created.
+func (s *Service) CreateRepUsers(ctx context.Context, a Actor, domain, password string) ([]tandem.User, error) {
+	reps, err := s.reps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	people := desk.NewPeople(reps, users)
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}
+	for _, u := range users {
+		taken[u.Email] = true
+	}
+	var out []tandem.User
+	for _, r := range reps {
+		if people.Linked(r.ID) {
+			continue
+		}
+		local := strings.Join(strings.FieldsFunc(strings.ToLower(r.Name), func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') }), ".")
+		if local == "" {
+			local = "rep"
+		}
+		email := local + "@" + domain
+		if taken[email] {
+			email = local + "." + strings.ToLower(r.ID) + "@" + domain
+		}
+		if _, err := checkEmail(email); err != nil || taken[email] {
+			continue
+		}
+		name, err := checkName("name", r.Name)
+		if err != nil {
+			continue
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		u := tandem.User{ID: auth.NewID(), Email: email, Name: name, Role: tandem.RoleSales, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		if err := s.store.CreateUser(ctx, u, false, s.entry(a, "user.create", "user:"+email, nil, viewOf(u))); err != nil {
+			return out, fmt.Errorf("user for rep %s: %w", r.ID, err)
+		}
+		taken[email] = true
+		out = append(out, u)
+	}
+	s.invalidateDesk()
+	return out, nil
 }

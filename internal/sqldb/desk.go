@@ -270,6 +270,16 @@ func (db *DB) Docs(ctx context.Context, kind, ref string) ([]tandem.Doc, error) 
 	return out, nil
 }
 
+// DocsStamp implements tandem.DeskStore: the number of stored versions of
+// the kind, which the primary key index answers without reading bodies.
+func (db *DB) DocsStamp(ctx context.Context, kind string) (int64, error) {
+	var n int64
+	if err := db.reader.QueryRowContext(ctx, db.dialect.bind("SELECT count(*) FROM desk_docs WHERE kind = ?"), kind).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s documents: %w", kind, err)
+	}
+	return n, nil
+}
+
 // approvalStatus reports whether the schema allows s, checked before
 // writing so the caller gets a sentence rather than a CHECK failure.
 func approvalStatus(s tandem.ApprovalStatus) bool {

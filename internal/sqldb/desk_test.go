@@ -859,3 +859,36 @@ func TestSaveQuoteWhileApproving(t *testing.T) {
 		t.Logf("first to commit: %v", wins)
 	})
 }
+
+func TestDocsStamp(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		stamp := func(kind string) int64 {
+			n, err := db.DocsStamp(ctx, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if stamp(tandem.DocArchetype) != 0 {
+			t.Fatal("empty store has a stamp")
+		}
+		var last int64
+		for i, d := range []tandem.Doc{doc(tandem.DocArchetype, "a", 1, ""), doc(tandem.DocArchetype, "a", 2, ""), doc(tandem.DocArchetype, "b", 1, "")} {
+			if err := db.PutDoc(ctx, d, nil); err != nil {
+				t.Fatal(err)
+			}
+			if s := stamp(tandem.DocArchetype); s == last {
+				t.Errorf("write %d left the stamp at %d", i, s)
+			} else {
+				last = s
+			}
+		}
+		if err := db.PutDoc(ctx, doc(tandem.DocQuote, "q", 1, ""), nil); err != nil {
+			t.Fatal(err)
+		}
+		if stamp(tandem.DocArchetype) != last {
+			t.Error("another kind's write moved the stamp")
+		}
+	})
+}
