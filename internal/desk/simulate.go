@@ -43,8 +43,8 @@ type Side struct {
 // Simulation is what a rule set would have done to past quotes.
 type Simulation struct {
 	Quotes     int          `json:"quotes"`
-	Stored     int          `json:"stored"`      // of which saved desk quotes
-	LineItems  int          `json:"line_items"`  // of which drawn from imported line items
+	Stored     int          `json:"stored"`     // of which saved desk quotes
+	LineItems  int          `json:"line_items"` // of which drawn from imported line items
 	Levels     []LevelCount `json:"levels"`
 	Wait       Figure       `json:"median_wait"` // hours from request to decision, from recorded approvals
 	Needed     Side         `json:"needed"`

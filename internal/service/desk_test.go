@@ -32,14 +32,14 @@ rules:
 // deskFixture is a service over demo data with users for one account
 // executive, their manager and the VP, named as the reps are.
 type deskFixture struct {
-	s              *Service
-	clk            *clock
-	deal           string
-	rep, mgr, vp   tandem.User
-	admin          tandem.User
-	repID, mgrID   string
-	actor          func(u tandem.User) Actor
-	others         []tandem.User // users for every other rep
+	s            *Service
+	clk          *clock
+	deal         string
+	rep, mgr, vp tandem.User
+	admin        tandem.User
+	repID, mgrID string
+	actor        func(u tandem.User) Actor
+	others       []tandem.User // users for every other rep
 }
 
 func newDeskFixture(t testing.TB, dialect string) *deskFixture {
