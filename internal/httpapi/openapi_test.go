@@ -294,6 +294,69 @@ func testOpenAPIResponses(t *testing.T, dialect string) {
 		{name: "unknown upload", method: "GET", path: "/api/v1/uploads/0123456789abcdef", want: 404},
 		{name: "preview unknown upload", method: "POST", path: "/api/v1/uploads/0123456789abcdef/preview", contentType: "application/json", body: `{}`, want: 404},
 
+		// Deal desk (internal/httpapi/desk_test.go walks it on demo data).
+		{name: "desk flags", method: "GET", path: "/api/v1/desk/flags", want: 200},
+		{name: "desk rules before any", method: "GET", path: "/api/v1/desk/rules", want: 404},
+		{name: "desk rules history before any", method: "GET", path: "/api/v1/desk/rules/history", want: 200},
+		{name: "apply bad desk rules", method: "PUT", path: "/api/v1/desk/rules", contentType: "application/json",
+			body: `{"name":"bad.yaml","source":"version: 1\nrules:\n  - name: x\n    levle: 1\n"}`, want: 400},
+		{name: "apply desk rules with unknown field", method: "PUT", path: "/api/v1/desk/rules", contentType: "application/json", body: `{"source":"version: 1","colour":"red"}`, want: 400, badRequest: true},
+		{name: "apply desk rules", method: "PUT", path: "/api/v1/desk/rules", contentType: "application/json", body: `{"name":"rules.yaml","source":` + strconv.Quote(openAPIDeskRules) + `,"note":"both sign"}`, want: 200},
+		{name: "desk rules", method: "GET", path: "/api/v1/desk/rules", want: 200},
+		{name: "desk rules version", method: "GET", path: "/api/v1/desk/rules?version=1", want: 200},
+		{name: "desk rules history", method: "GET", path: "/api/v1/desk/rules/history", want: 200},
+		{name: "desk settings", method: "GET", path: "/api/v1/desk/settings", want: 200},
+		{name: "put desk settings", method: "PUT", path: "/api/v1/desk/settings", contentType: "application/json",
+			body: `{"disclosure_months":6,"min_n":30,"max_distance":0.5,"default_max_payment_days":60}`, want: 200},
+		{name: "put desk settings out of range", method: "PUT", path: "/api/v1/desk/settings", contentType: "application/json",
+			body: `{"disclosure_months":0,"min_n":30,"max_distance":0.5}`, want: 400, badRequest: true},
+		{name: "derive archetypes", method: "POST", path: "/api/v1/desk/archetypes/derive", contentType: "application/json", body: `{"min_n":5}`, want: 200},
+		{name: "save archetype", method: "PUT", path: "/api/v1/desk/archetypes/gtx%2Fpro", contentType: "application/json",
+			body: `{"archetype":{"name":"GTX Pro deals","products":["p1"],"status":"accepted","playbook":{"bands":[{"product":"p1","discount":{"n":0,"p25":0,"median":5,"p75":10},"net_price":{"n":0,"p25":1080,"median":1140,"p75":1200}}],"max_payment_days":45}},"note":"by hand"}`, want: 200},
+		{name: "save archetype from a stale version", method: "PUT", path: "/api/v1/desk/archetypes/gtx%2Fpro", contentType: "application/json",
+			body: `{"archetype":{"name":"GTX Pro","status":"accepted"}}`, want: 409},
+		{name: "archetypes", method: "GET", path: "/api/v1/desk/archetypes", want: 200},
+		{name: "archetype versions", method: "GET", path: "/api/v1/desk/archetypes/gtx%2Fpro", want: 200},
+		{name: "unknown archetype", method: "GET", path: "/api/v1/desk/archetypes/nope", want: 404},
+		{name: "draft quote", method: "GET", path: "/api/v1/desk/deals/d1/draft", want: 200},
+		{name: "check deal without quotes", method: "GET", path: "/api/v1/desk/deals/d1/check", want: 200},
+		{name: "check a quote", as: "sales", method: "POST", path: "/api/v1/desk/check", contentType: "application/json",
+			body: `{"quote":{"deal_id":"d1","payment_terms_days":90,"lines":[{"product":"GTX Pro","quantity":2,"discount":15}]}}`, want: 200},
+		{name: "check a deal", method: "POST", path: "/api/v1/desk/check", contentType: "application/json", body: `{"deal_id":"d1"}`, want: 200},
+		{name: "check nothing", method: "POST", path: "/api/v1/desk/check", contentType: "application/json", body: `{}`, want: 400},
+		{name: "save quote", as: "sales", method: "POST", path: "/api/v1/desk/quotes", contentType: "application/json",
+			body: `{"deal_id":"d1","payment_terms_days":90,"lines":[{"product":"p1","quantity":2,"discount":15}],"promises":[{"feature":"SSO","date":"2026-01-15T00:00:00Z"}],"note":"first cut"}`,
+			want: 200, save: map[string]string{"quote": "quote.id"}},
+		{name: "save quote without lines", as: "sales", method: "POST", path: "/api/v1/desk/quotes", contentType: "application/json", body: `{"deal_id":"d1"}`, want: 400, badRequest: true},
+		{name: "deal quotes", method: "GET", path: "/api/v1/desk/deals/d1/quotes", want: 200},
+		{name: "check deal with a quote", method: "GET", path: "/api/v1/desk/deals/d1/check", want: 200},
+		{name: "quote", method: "GET", path: "/api/v1/desk/quotes/${quote}", want: 200},
+		{name: "unknown quote version", method: "GET", path: "/api/v1/desk/quotes/${quote}?version=5", want: 404},
+		{name: "acknowledge flag", as: "sales", method: "POST", path: "/api/v1/desk/quotes/${quote}/acks", contentType: "application/json", body: `{"code":"payment-terms","note":"agreed with legal"}`, want: 200},
+		{name: "approvals inbox", method: "GET", path: "/api/v1/desk/approvals", want: 200},
+		{name: "approvals inbox as sales", as: "sales", method: "GET", path: "/api/v1/desk/approvals", want: 200},
+		{name: "every pending approval", method: "GET", path: "/api/v1/desk/approvals?all=1", want: 200},
+		{name: "every pending approval as sales", as: "sales", method: "GET", path: "/api/v1/desk/approvals?all=1", want: 403},
+		{name: "approve another's step", as: "sales", method: "POST", path: "/api/v1/desk/approvals/${ap0}/approve", contentType: "application/json", body: `{}`, want: 403,
+			before: func(t *testing.T) {
+				v, err := f.svc.Quote(t.Context(), vars["quote"], 0)
+				if err != nil || len(v.Approvals) != 2 {
+					t.Fatalf("approvals of %s: %+v %v", vars["quote"], v, err)
+				}
+				vars["ap0"], vars["ap1"] = v.Approvals[0].ID, v.Approvals[1].ID
+			}},
+		{name: "approve", method: "POST", path: "/api/v1/desk/approvals/${ap0}/approve", contentType: "application/json", body: `{"reason":"fine"}`, want: 200},
+		{name: "approve again", method: "POST", path: "/api/v1/desk/approvals/${ap0}/approve", contentType: "application/json", body: `{}`, want: 409},
+		{name: "delegate", method: "POST", path: "/api/v1/desk/approvals/${ap1}/delegate", contentType: "application/json", body: `{"to":"admin@example.com"}`, want: 200},
+		{name: "reject without reason", method: "POST", path: "/api/v1/desk/approvals/${ap1}/reject", contentType: "application/json", body: `{}`, want: 400, badRequest: true},
+		{name: "reject", method: "POST", path: "/api/v1/desk/approvals/${ap1}/reject", contentType: "application/json", body: `{"reason":"net 90 is too long"}`, want: 200},
+		{name: "unknown approval", method: "POST", path: "/api/v1/desk/approvals/nope/approve", contentType: "application/json", body: `{}`, want: 404},
+		{name: "set away", as: "sales", method: "PUT", path: "/api/v1/desk/away", contentType: "application/json", body: `{"to":"admin@example.com","until":"2999-01-01T00:00:00Z","note":"on leave"}`, want: 200},
+		{name: "escalate", method: "POST", path: "/api/v1/desk/escalate", want: 200},
+		{name: "escalate as sales", as: "sales", method: "POST", path: "/api/v1/desk/escalate", want: 403},
+		{name: "desk notifications", method: "GET", path: "/api/v1/desk/notifications", want: 200},
+		{name: "sales applies desk rules", as: "sales", method: "PUT", path: "/api/v1/desk/rules", contentType: "application/json", body: `{"source":"version: 1"}`, want: 403},
+
 		// Sessions.
 		{name: "sign in with a wrong password", as: "none", method: "POST", path: "/api/v1/session", contentType: "application/json",
 			body: `{"email":"admin@example.com","password":"wrong horse battery"}`, want: 401},
@@ -578,3 +641,13 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Error("the served document differs from openapi.json")
 	}
 }
+
+// openAPIDeskRules is the rule set of TestOpenAPIResponses: a discount over
+// 10% needs the admin and the sales user, both.
+const openAPIDeskRules = `version: 1
+rules:
+  - name: discount-over-10
+    level: 1
+    when: {field: quote.discount, op: ">", value: 10}
+    approvers: {mode: parallel-all, steps: [{user: admin@example.com}, {user: sam@example.com}]}
+`
