@@ -74,7 +74,7 @@ func Policy() []PermInfo {
 		{PermUsersAdmin, "create users, change roles, disable accounts, see and revoke any API token", []tandem.Role{a}},
 		{PermTokensOwn, "create and revoke one's own API tokens", all},
 		{PermDeskRead, "read the deal desk: quotes and their checks, archetypes, approval rules and the approvals inbox (deciding an approval also needs to be its approver)", all},
-		{PermDeskQuote, "build and change quotes, run deal checks, acknowledge flags", []tandem.Role{a, r, s}},
+		{PermDeskQuote, "build and change quotes, acknowledge flags on them", []tandem.Role{a, r, s}},
 		{PermDeskAdmin, "apply approval rules, derive, edit and accept archetypes, change desk settings, see every pending approval", []tandem.Role{a, r}},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -83,6 +84,57 @@ type Manager struct {
 	// ipHeader names the header a trusted proxy puts the client's address
 	// in ("" trusts none).
 	ipHeader string
+	tokens   tokenCache
+}
+
+// tokenTTL is how long a verified API token is trusted without asking the
+// store again. Scripts call the API thousands of times a second (the deal
+// desk's checks), and the token lookup was the largest single cost of a
+// request. A revocation or a user change made through this server clears
+// the cache at once (ForgetTokens); one made by another process (the CLI)
+// takes effect within tokenTTL.
+const tokenTTL = time.Second
+
+// maxCachedTokens bounds the cache; when full it starts again empty.
+const maxCachedTokens = 10_000
+
+// tokenCache maps a token digest to what the store said of it.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedToken
+}
+
+type cachedToken struct {
+	token tandem.APIToken
+	user  tandem.User
+	until time.Time
+}
+
+func (c *tokenCache) get(digest string, now time.Time) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[digest]
+	if !ok || !now.Before(e.until) {
+		return cachedToken{}, false
+	}
+	return e, true
+}
+
+func (c *tokenCache) put(digest string, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCachedTokens {
+		c.entries = make(map[string]cachedToken)
+	}
+	c.entries[digest] = e
+}
+
+// ForgetTokens empties the token cache, so a revocation, a disabled user or
+// a role change applies to the very next request.
+func (m *Manager) ForgetTokens() {
+	m.tokens.mu.Lock()
+	m.tokens.entries = nil
+	m.tokens.mu.Unlock()
 }
 
 // NewManager returns a manager over store. secure marks cookies Secure (set
@@ -307,7 +359,11 @@ func (m *Manager) Authenticate(r *http.Request) (*Principal, error) {
 		if !strings.EqualFold(scheme, "Bearer") || !IsAPIToken(strings.TrimSpace(secret)) {
 			return nil, tandem.Errorf(tandem.EUNAUTHORIZED, "Authorization must be \"Bearer %s...\" with an API token", TokenPrefix)
 		}
-		t, u, err := m.store.TokenByHash(ctx, Digest(strings.TrimSpace(secret)), now)
+		digest := Digest(strings.TrimSpace(secret))
+		if e, ok := m.tokens.get(digest, now); ok {
+			return &Principal{User: e.user, Token: &e.token}, nil
+		}
+		t, u, err := m.store.TokenByHash(ctx, digest, now)
 		if err != nil {
 			if tandem.ErrorCode(err) == tandem.ENOTFOUND {
 				return nil, tandem.Errorf(tandem.EUNAUTHORIZED, "API token is unknown, revoked or expired")
@@ -317,6 +373,11 @@ func (m *Manager) Authenticate(r *http.Request) (*Principal, error) {
 		if u.Disabled {
 			return nil, tandem.Errorf(tandem.EUNAUTHORIZED, "the token's user is disabled")
 		}
+		until := now.Add(tokenTTL)
+		if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(until) {
+			until = t.ExpiresAt
+		}
+		m.tokens.put(digest, cachedToken{token: t, user: u, until: until})
 		return &Principal{User: u, Token: &t}, nil
 	}
 	c, err := r.Cookie(CookieName)

@@ -8,7 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -63,6 +65,7 @@ type deskBenchOptions struct {
 	concurrency int
 	inFlight    int
 	inProcess   bool
+	cpuProfile  string
 }
 
 func (a *app) benchDeskCommand() *cobra.Command {
@@ -108,6 +111,7 @@ process on 127.0.0.1, authenticated with an API token.`,
 	f.IntVar(&o.concurrency, "concurrency", 8, "workers of the closed-loop phases")
 	f.IntVar(&o.inFlight, "in-flight", 64, "most outstanding requests of the open-loop phase")
 	f.BoolVar(&o.inProcess, "in-process", false, "serve from this process instead of a child process (for tests)")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the HTTP phases to this file (with --in-process it covers the server too)")
 	return cmd
 }
 
@@ -158,6 +162,17 @@ func (a *app) benchDesk(ctx context.Context, o deskBenchOptions) (*DeskBenchResu
 		if _, ok := post(ctx, i); !ok && i == 0 {
 			return nil, fmt.Errorf("bench: warm-up POST /api/v1/desk/check failed")
 		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	a.progress("HTTP baseline: GET /healthz, closed loop, %d workers, %s", o.concurrency, o.duration)
 	hz := closedLoop(ctx, "HTTP GET /healthz (baseline)", o.concurrency, o.duration, health)

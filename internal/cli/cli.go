@@ -120,6 +120,9 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.userCommand(),
 		a.tokenCommand(),
 		a.auditCommand(),
+		a.deskCommand(),
+		a.archetypesCommand(),
+		a.approvalsCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

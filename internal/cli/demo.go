@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/analytics"
 	"github.com/tandemhq/tandem/internal/auth"
 	"github.com/tandemhq/tandem/internal/demo"
+	"github.com/tandemhq/tandem/internal/desk"
+	"github.com/tandemhq/tandem/internal/desk/example"
 	"github.com/tandemhq/tandem/internal/service"
 	"github.com/tandemhq/tandem/internal/sqldb"
 )
@@ -110,6 +114,11 @@ renewal and expansion, an add-on that lifts selling price).
 				return err
 			}
 			fmt.Fprintf(a.stdout, "sign in as %s (or %s) with the password %s\n", demoEmail(tandem.RoleAdmin), demoOthers(), password)
+			ready, err := a.demoDesk(ctx, db, password)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, ready)
 			return a.serve(cmd, db, so)
 		},
 	}
@@ -147,4 +156,84 @@ func (a *app) demoUsers(ctx context.Context, db *sqldb.DB) (string, error) {
 		}
 	}
 	return password, nil
+}
+
+// demoDomain is the e-mail domain of the demo's users.
+const demoDomain = "demo.example"
+
+// demoDesk makes the demo's deal desk usable at once: a user for every rep
+// (with the demo's password, so approvals route to managers who can sign
+// in), the derived archetypes accepted, and the example rule set applied.
+// It returns the line that says so and whom to sign in as to approve; the
+// password is never part of it.
+func (a *app) demoDesk(ctx context.Context, db *sqldb.DB, password string) (string, error) {
+	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), "", time.Now)
+	actor := service.Actor{Name: "cli:demo"}
+	reps, err := svc.CreateRepUsers(ctx, actor, demoDomain, password)
+	if err != nil {
+		return "", fmt.Errorf("demo desk: users for the reps: %w", err)
+	}
+	props, err := svc.DeriveArchetypes(ctx, desk.DeriveOptions{})
+	if err != nil {
+		return "", fmt.Errorf("demo desk: derive archetypes: %w", err)
+	}
+	accepted, err := acceptDerived(ctx, svc, actor, props, "accepted by tandem demo")
+	if err != nil {
+		return "", fmt.Errorf("demo desk: %w", err)
+	}
+	const rulesName = "example-rules.yaml"
+	rs, err := svc.ApplyRules(ctx, actor, rulesName, example.Rules(), "demo")
+	if err != nil {
+		return "", fmt.Errorf("demo desk: apply the example rules: %w", err)
+	}
+	line := fmt.Sprintf("deal desk ready: %d archetypes accepted, rule set %s (%d rules), a user for each of %d reps at @%s with the same password",
+		len(accepted), rulesName, len(rs.Rules), len(reps), demoDomain)
+	if mgr, rep, err := demoApprover(ctx, db, a.catalog, reps); err != nil {
+		return "", fmt.Errorf("demo desk: %w", err)
+	} else if mgr != "" {
+		line += fmt.Sprintf("; quote as %s and approve as their manager %s", rep, mgr)
+	}
+	return line, nil
+}
+
+// demoApprover picks a rep whose manager has a manager in turn (so every
+// example rule, up to the manager's manager, routes to a person) and
+// returns the e-mails of that manager and that rep, from the users made
+// for the reps; "" when there is none.
+func demoApprover(ctx context.Context, db *sqldb.DB, cat *tandem.Catalog, users []tandem.User) (mgr, rep string, err error) {
+	e, err := cat.Entity("reps")
+	if err != nil {
+		return "", "", err
+	}
+	_, cName := e.Column("name")
+	_, cManager := e.Column("manager")
+	type person struct{ name, manager string }
+	reps := map[string]person{}
+	var ids []string
+	err = db.Scan(ctx, "reps", func(r tandem.Record) error {
+		name, _ := r.Values[cName].(string)
+		manager, _ := r.Values[cManager].(string)
+		reps[r.ID()] = person{name, manager}
+		ids = append(ids, r.ID())
+		return nil
+	})
+	if err != nil {
+		return "", "", err
+	}
+	slices.Sort(ids)
+	email := map[string]string{}
+	for _, u := range users {
+		email[strings.ToLower(u.Name)] = u.Email
+	}
+	for _, id := range ids {
+		m, ok := reps[reps[id].manager]
+		if !ok || reps[m.manager].name == "" {
+			continue
+		}
+		mgr, rep = email[strings.ToLower(m.name)], email[strings.ToLower(reps[id].name)]
+		if mgr != "" && rep != "" {
+			return mgr, rep, nil
+		}
+	}
+	return "", "", nil
 }

@@ -102,6 +102,7 @@ func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error
 	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), dir, time.Now)
 	sessions := auth.NewManager(db, tls, time.Now)
 	sessions.TrustClientIPHeader(o.clientIPHeader)
+	svc.OnAccountsChange(sessions.ForgetTokens)
 	srv := httpapi.New(httpapi.Config{
 		Service:     svc,
 		Sessions:    sessions,

@@ -286,6 +286,7 @@ func (b *builder) archetype(k clusterKey, deals []int32) Archetype {
 	f := groupFigures(h, deals, b.minN, true)
 	a.WinRate, a.MedianCycle, a.RenewalRate, a.LossReasons = f.win, f.cycle, f.renewal, f.reasons
 	a.Playbook.Bands = f.bands
+	a.Normalize()
 	return a
 }
 

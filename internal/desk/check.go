@@ -424,7 +424,7 @@ func (m *Model) discountFlag(e *entry, l tandem.QuoteLine, p int32, discount flo
 	b := pb.Discount
 	name := m.products[p].name
 	f := Flag{Code: FlagDiscountAboveBand, Line: l.ID,
-		Message: fmt.Sprintf("%s is discounted %.1f%%, above the 75th percentile (%.1f%%) of won %s deals (median %.1f%%, n=%d).",
+		Message: fmt.Sprintf("%s is discounted %.1f%%, above the 75th percentile (%.1f%%) of won deals in archetype %q (median %.1f%%, n=%d).",
 			name, discount, b.P75, e.a.Name, b.Median, b.N)}
 	f.Evidence = append(f.Evidence, bandFigure("discount on won deals, "+name, "percent", b, m.settings.MinN))
 	if nb := pb.NetPrice; nb.N > 0 || nb.P75 > 0 {

@@ -140,6 +140,20 @@ type Archetype struct {
 	Version int    `json:"version,omitempty"` // the stored document version
 }
 
+// Normalize makes the archetype's lists empty rather than nil, so JSON
+// shows [] for "none".
+func (a *Archetype) Normalize() {
+	if a.Products == nil {
+		a.Products = []string{}
+	}
+	if a.Playbook.Bands == nil {
+		a.Playbook.Bands = []PriceBand{}
+	}
+	if a.LossReasons == nil {
+		a.LossReasons = []Figure{}
+	}
+}
+
 // Match says which archetype a quote matched and why.
 type Match struct {
 	Archetype string  `json:"archetype,omitempty"` // id; empty: no archetype

@@ -251,8 +251,8 @@ func QuoteStatus(steps []tandem.Approval) string {
 type Away struct {
 	User  string    `json:"user"`
 	To    string    `json:"to"`
-	From  time.Time `json:"from"`
-	Until time.Time `json:"until"`
+	From  time.Time `json:"from,omitzero"`
+	Until time.Time `json:"until,omitzero"`
 	Note  string    `json:"note,omitempty"`
 }
 

@@ -261,6 +261,7 @@ func archetypeOf(d tandem.Doc) (desk.Archetype, error) {
 		return a, fmt.Errorf("archetype %s version %d: %w", d.ID, d.Version, err)
 	}
 	a.ID, a.Version = d.ID, d.Version
+	a.Normalize()
 	return a, nil
 }
 
@@ -566,6 +567,7 @@ func (s *Service) ArchetypeHistory(ctx context.Context, id string) ([]desk.Arche
 // fails with ECONFLICT rather than overwrite someone else's edit.
 func (s *Service) SaveArchetype(ctx context.Context, a Actor, arch desk.Archetype, note string) (desk.Archetype, error) {
 	arch.ID, arch.Name = strings.TrimSpace(arch.ID), strings.TrimSpace(arch.Name)
+	arch.Normalize()
 	var problems []string
 	if arch.ID == "" || len(arch.ID) > 200 {
 		problems = append(problems, "id: an archetype needs an id of at most 200 characters")

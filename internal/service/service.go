@@ -30,6 +30,9 @@ type Service struct {
 	desk     deskCache
 	notifier Notifier
 	baseURL  string
+	// onAccounts runs after a credential-affecting change (see
+	// OnAccountsChange).
+	onAccounts func()
 }
 
 // New returns a service over store. uploadDir holds staged uploads (created

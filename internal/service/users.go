@@ -157,6 +157,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserCha
 		}
 	}
 	s.invalidateDesk()
+	s.accountsChanged()
 	return u, nil
 }
 
@@ -229,6 +230,7 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, p *auth.Principal, i
 		if err := s.store.RevokeToken(ctx, id, now, s.entry(a, "token.revoke", "token:"+id, before, after)); err != nil {
 			return fmt.Errorf("revoke token: %w", err)
 		}
+		s.accountsChanged()
 		return nil
 	}
 	return tandem.Errorf(tandem.ENOTFOUND, "no API token %q", id)
@@ -291,4 +293,15 @@ func (s *Service) CreateRepUsers(ctx context.Context, a Actor, domain, password 
 	}
 	s.invalidateDesk()
 	return out, nil
+}
+
+// OnAccountsChange sets a function called after a token is revoked or a
+// user changed, such as the session manager's ForgetTokens, so caches of
+// credentials never outlive the change in this process.
+func (s *Service) OnAccountsChange(f func()) { s.onAccounts = f }
+
+func (s *Service) accountsChanged() {
+	if s.onAccounts != nil {
+		s.onAccounts()
+	}
 }
