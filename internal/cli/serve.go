@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +16,7 @@ import (
 	"github.com/tandemhq/tandem/internal/analytics"
 	"github.com/tandemhq/tandem/internal/auth"
 	"github.com/tandemhq/tandem/internal/httpapi"
+	"github.com/tandemhq/tandem/internal/notify"
 	"github.com/tandemhq/tandem/internal/service"
 	"github.com/tandemhq/tandem/internal/sqldb"
 	"github.com/tandemhq/tandem/internal/web"
@@ -28,6 +32,12 @@ type serveOptions struct {
 	uploadDir      string
 	uploadLimitMB  int64
 	bodyLimitKB    int64
+	baseURL        string
+	webhooks       []string
+	smtpAddr       string
+	smtpFrom       string
+	smtpUser       string
+	escalateEvery  time.Duration
 }
 
 // addServeFlags registers the server flags on cmd.
@@ -41,6 +51,67 @@ func (o *serveOptions) addServeFlags(cmd *cobra.Command) {
 	f.StringVar(&o.uploadDir, "upload-dir", "", "where CSV uploads wait for their import (default: tandem/uploads in the user's cache directory)")
 	f.Int64Var(&o.uploadLimitMB, "upload-limit", httpapi.DefaultUploadLimit>>20, "largest CSV upload, in MB")
 	f.Int64Var(&o.bodyLimitKB, "body-limit", httpapi.DefaultBodyLimit>>10, "largest JSON or form body, in KB")
+	f.StringVar(&o.baseURL, "base-url", "", "the address people reach Tandem at, for links in notifications (default: the listen address)")
+	f.StringArrayVar(&o.webhooks, "webhook", nil, "send deal-desk events to NAME,URL[,slack] (repeatable); the HMAC secret comes from $TANDEM_WEBHOOK_SECRET_<NAME>")
+	f.StringVar(&o.smtpAddr, "smtp-addr", "", "send approval e-mails through this SMTP server, host:port (password in $TANDEM_SMTP_PASSWORD)")
+	f.StringVar(&o.smtpFrom, "smtp-from", "", "the From address of approval e-mails")
+	f.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (PLAIN auth, only over TLS or to localhost)")
+	f.DurationVar(&o.escalateEvery, "escalate-every", time.Minute, "how often approvals pending past their SLA escalate (0: never; run tandem approvals escalate instead)")
+}
+
+// notifier builds the deal desk's notification sender from the flags and
+// the environment, or nil when no channel is configured. Secrets come only
+// from the environment, so they are not in the process list or shell
+// history, and never reach a log: the webhook and SMTP values redact them.
+func (a *app) notifier(db tandem.Store, o serveOptions) (*notify.Sender, error) {
+	var hooks []notify.Webhook
+	for _, spec := range o.webhooks {
+		parts := strings.Split(spec, ",")
+		if len(parts) < 2 || len(parts) > 3 {
+			return nil, tandem.Errorf(tandem.EINVALID, "--webhook %q: want NAME,URL or NAME,URL,slack", spec)
+		}
+		h := notify.Webhook{Name: strings.TrimSpace(parts[0]), URL: strings.TrimSpace(parts[1]), Format: notify.FormatJSON}
+		if len(parts) == 3 {
+			h.Format = strings.TrimSpace(parts[2])
+		}
+		h.Secret = a.getenv(webhookSecretEnv(h.Name))
+		if h.Secret == "" && h.Format != notify.FormatSlack {
+			return nil, tandem.Errorf(tandem.EINVALID, "--webhook %s: set $%s to the secret that signs its deliveries", h.Name, webhookSecretEnv(h.Name))
+		}
+		if err := h.Validate(); err != nil {
+			return nil, fmt.Errorf("--webhook %s: %w", h.Name, err)
+		}
+		hooks = append(hooks, h)
+	}
+	var mail *notify.SMTP
+	if o.smtpAddr != "" || o.smtpFrom != "" {
+		mail = &notify.SMTP{Addr: o.smtpAddr, From: o.smtpFrom, Username: o.smtpUser}
+		if o.smtpUser != "" {
+			mail.Password = a.getenv("TANDEM_SMTP_PASSWORD")
+		}
+		if err := mail.Validate(); err != nil {
+			return nil, fmt.Errorf("--smtp-addr/--smtp-from: %w", err)
+		}
+	}
+	if len(hooks) == 0 && mail == nil {
+		return nil, nil
+	}
+	return notify.New(db, hooks, mail, a.logger, time.Now, &http.Client{}), nil
+}
+
+// webhookSecretEnv names the environment variable holding a webhook's
+// secret: TANDEM_WEBHOOK_SECRET_ and the name in upper case, every other
+// character an underscore.
+func webhookSecretEnv(name string) string {
+	return "TANDEM_WEBHOOK_SECRET_" + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -67,26 +138,73 @@ session (sign in) or an API token ("Authorization: Bearer tdm_...").`,
 	return cmd
 }
 
-// serve runs the HTTP server on db until the command's context ends.
+// serve runs the HTTP server on db until the command's context ends, with
+// the deal desk's background work: delivering notifications and
+// escalating approvals past their SLA.
 func (a *app) serve(cmd *cobra.Command, db *sqldb.DB, o serveOptions) error {
-	srv, err := a.newServer(db, o)
+	srv, svc, err := a.newServerService(db, o)
 	if err != nil {
 		return err
 	}
-	return srv.Serve(cmd.Context(), o.addr, func(url string) {
+	sender, err := a.notifier(db, o)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer cancel()
+	if sender != nil {
+		svc.SetNotifier(sender.Channels)
+		bg.Go(func() { sender.Run(ctx, 15*time.Second) })
+	}
+	if o.escalateEvery > 0 {
+		bg.Go(func() { a.escalateLoop(ctx, svc, o.escalateEvery) })
+	}
+	return srv.Serve(ctx, o.addr, func(url string) {
+		if o.baseURL == "" {
+			svc.SetBaseURL(url)
+		}
 		fmt.Fprintf(a.stdout, "Tandem is serving %s on %s (store: %s)\n", url, o.addr, db.Dialect())
 		fmt.Fprintf(a.stdout, "  web: %s   API: %sapi/v1/openapi.json   health: %shealthz   stop: Ctrl-C\n", url, url, url)
 	})
 }
 
+// escalateLoop escalates approvals past their SLA every interval until
+// ctx ends. A failed round is logged and the next one tries again.
+func (a *app) escalateLoop(ctx context.Context, svc *service.Service, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := svc.EscalateDue(ctx, service.Actor{Name: "system:escalation"})
+			if err != nil && ctx.Err() == nil {
+				a.logger.Error("escalate approvals", "error", err.Error())
+			} else if n > 0 {
+				a.logger.Info("escalated approvals past their SLA", "count", n)
+			}
+		}
+	}
+}
+
 // newServer wires the web app and API over db: the service, the session
 // manager, the pages and the HTTP server.
 func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error) {
+	srv, _, err := a.newServerService(db, o)
+	return srv, err
+}
+
+// newServerService is newServer, also returning the service for the
+// server's background work.
+func (a *app) newServerService(db tandem.Store, o serveOptions) (*httpapi.Server, *service.Service, error) {
 	if (o.certFile == "") != (o.keyFile == "") {
-		return nil, tandem.Errorf(tandem.EINVALID, "--tls-cert and --tls-key go together")
+		return nil, nil, tandem.Errorf(tandem.EINVALID, "--tls-cert and --tls-key go together")
 	}
 	if o.uploadLimitMB < 1 || o.bodyLimitKB < 1 {
-		return nil, tandem.Errorf(tandem.EINVALID, "--upload-limit and --body-limit must be at least 1")
+		return nil, nil, tandem.Errorf(tandem.EINVALID, "--upload-limit and --body-limit must be at least 1")
 	}
 	dir := o.uploadDir
 	if dir == "" {
@@ -103,6 +221,9 @@ func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error
 	sessions := auth.NewManager(db, tls, time.Now)
 	sessions.TrustClientIPHeader(o.clientIPHeader)
 	svc.OnAccountsChange(sessions.ForgetTokens)
+	if o.baseURL != "" {
+		svc.SetBaseURL(o.baseURL)
+	}
 	srv := httpapi.New(httpapi.Config{
 		Service:     svc,
 		Sessions:    sessions,
@@ -115,7 +236,7 @@ func (a *app) newServer(db tandem.Store, o serveOptions) (*httpapi.Server, error
 		BodyLimit:   o.bodyLimitKB << 10,
 		UploadLimit: o.uploadLimitMB << 20,
 	})
-	return srv, nil
+	return srv, svc, nil
 }
 
 // NewHandler returns the HTTP handler `tandem serve` would serve over store,
