@@ -228,19 +228,8 @@ func (a *app) benchDeskSetup(ctx context.Context, res *DeskBenchResult, o deskBe
 	if err != nil {
 		return "", nil, err
 	}
-	stored, err := svc.Archetypes(ctx)
-	if err != nil {
+	if _, err := svc.AcceptDerived(ctx, actor, props, "bench"); err != nil {
 		return "", nil, err
-	}
-	have := map[string]int{}
-	for _, s := range stored {
-		have[s.ID] = s.Version
-	}
-	for _, p := range props {
-		p.Status, p.Version = "accepted", have[p.ID]
-		if _, err := svc.SaveArchetype(ctx, actor, p, "bench"); err != nil {
-			return "", nil, err
-		}
 	}
 	res.Archetypes = len(props)
 	if _, err := svc.ApplyRules(ctx, actor, "example-rules.yaml", example.Rules(), "bench"); err != nil {

@@ -177,7 +177,7 @@ func (a *app) demoDesk(ctx context.Context, db *sqldb.DB, password string) (stri
 	if err != nil {
 		return "", fmt.Errorf("demo desk: derive archetypes: %w", err)
 	}
-	accepted, err := acceptDerived(ctx, svc, actor, props, "accepted by tandem demo")
+	accepted, err := svc.AcceptDerived(ctx, actor, props, "accepted by tandem demo")
 	if err != nil {
 		return "", fmt.Errorf("demo desk: %w", err)
 	}

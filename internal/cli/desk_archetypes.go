@@ -42,35 +42,6 @@ func storedVersions(ctx context.Context, svc *service.Service) (map[string]desk.
 	return out, nil
 }
 
-// acceptDerived saves derived proposals as accepted archetypes: a new one
-// as version 1, one already stored as its next version. What people set
-// on a stored archetype (its name and the playbook's guardrails and notes)
-// is kept; the figures and bands come from the new derivation, which is
-// why one re-derives.
-func acceptDerived(ctx context.Context, svc *service.Service, actor service.Actor, props []desk.Archetype, note string) ([]desk.Archetype, error) {
-	stored, err := storedVersions(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]desk.Archetype, 0, len(props))
-	for _, p := range props {
-		p.Status = desk.StatusAccepted
-		if old, ok := stored[p.ID]; ok {
-			p.Version = old.Version
-			p.Name = old.Name
-			bands := p.Playbook.Bands
-			p.Playbook = old.Playbook
-			p.Playbook.Bands = bands
-		}
-		saved, err := svc.SaveArchetype(ctx, actor, p, note)
-		if err != nil {
-			return out, fmt.Errorf("accept archetype %s: %w", p.ID, err)
-		}
-		out = append(out, saved)
-	}
-	return out, nil
-}
-
 func (a *app) archetypesDeriveCommand() *cobra.Command {
 	var minN int
 	var from, to string
@@ -110,7 +81,7 @@ guardrails, as people set them, are kept; figures and bands are renewed).`,
 				props = []desk.Archetype{}
 			}
 			if accept {
-				if props, err = acceptDerived(ctx, svc, service.Actor{Name: a.actorName()}, props, "accepted as derived"); err != nil {
+				if props, err = svc.AcceptDerived(ctx, service.Actor{Name: a.actorName()}, props, "accepted as derived"); err != nil {
 					return err
 				}
 			}

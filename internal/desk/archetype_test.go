@@ -39,7 +39,7 @@ func TestDeriveFixture(t *testing.T) {
 		{"a/lt-10k/smb", "a/lt-10k", "SMB", 4, 0, 10e3, []string{"a"}},
 		{"a", "", "", 3, 0, 0, []string{"a"}},
 		{"a/lt-10k", "a", "", 3, 0, 10e3, []string{"a"}},
-		{"other", "", "", 1, 0, 0, nil},
+		{"other", "", "", 1, 0, 0, []string{}},
 	}
 	if len(got) != len(wants) {
 		for _, a := range got {

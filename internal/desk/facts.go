@@ -20,7 +20,7 @@ const daysPerMonth = 365.25 / 12
 func Facts(q *tandem.Quote, segment string, dealAmount float64, c *Check, classOf func(product string) string, now time.Time) rules.Facts {
 	f := rules.Facts{
 		Quote: rules.QuoteFacts{
-			Discount: q.Discount(), TermMonths: q.TermMonths, PaymentTermsDays: q.PaymentDays,
+			Discount: math.Round(q.Discount()*100) / 100, TermMonths: q.TermMonths, PaymentTermsDays: q.PaymentDays,
 			Billing: q.Billing, ACV: q.ACV(), Nonstandard: q.Nonstandard,
 		},
 		Deal: rules.DealFacts{Segment: segment, Amount: dealAmount},

@@ -122,9 +122,21 @@ func Normalize(q *tandem.Quote) error {
 		}
 	}
 	if len(problems) > 0 {
-		return tandem.Errorf(tandem.EINVALID, "quote %s: %s", q.ID, strings.Join(problems, "; "))
+		return tandem.Errorf(tandem.EINVALID, "%s: %s", QuoteName(q), strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// QuoteName names a quote in messages: "quote Q-1", or "the new quote for
+// deal D-7" before it has an id.
+func QuoteName(q *tandem.Quote) string {
+	if q.ID != "" {
+		return "quote " + q.ID
+	}
+	if q.DealID != "" {
+		return "the new quote for deal " + q.DealID
+	}
+	return "the new quote"
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }

@@ -390,6 +390,10 @@ func Reassign(step tandem.Approval, by tandem.User, to string, people *People, a
 	if strings.EqualFold(to, step.Approver) {
 		return tandem.ApprovalUpdate{}, tandem.Errorf(tandem.EINVALID, "approval %s already waits for %s", step.ID, to)
 	}
+	via := "delegated by " + by.Email
+	if !strings.EqualFold(by.Email, step.Approver) {
+		via += " (was " + step.Approver + ")"
+	}
 	return tandem.ApprovalUpdate{ID: step.ID, From: tandem.ApprovalPending, Status: tandem.ApprovalPending,
-		Approver: to, Via: "delegated by " + by.Email + " (was " + step.Approver + ")"}, nil
+		Approver: to, Via: via}, nil
 }

@@ -396,12 +396,25 @@ type RuleSummary struct {
 
 func ruleSetView(d tandem.Doc, rs *rules.RuleSet, body ruleDoc) *RuleSetView {
 	v := &RuleSetView{Version: d.Version, Author: d.Author, Note: d.Note, CreatedAt: d.CreatedAt,
-		Name: body.Name, Source: body.Source, SLA: rs.SLA.String(), Rules: []RuleSummary{}}
+		Name: body.Name, Source: body.Source, SLA: formatSLA(rs.SLA), Rules: []RuleSummary{}}
 	for _, r := range rs.Rules {
 		v.Rules = append(v.Rules, RuleSummary{Name: r.Name, Description: r.Description, Level: r.Level, Chain: r.Chain,
-			When: r.When.String(), Approvers: r.Approvers.String(), SLA: r.SLA.String()})
+			When: r.When.String(), Approvers: r.Approvers.String(), SLA: formatSLA(r.SLA)})
 	}
 	return v
+}
+
+// formatSLA writes a duration as a rule file would: "2d", "24h", "90m".
+func formatSLA(d time.Duration) string {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	case d > 0 && d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d > 0 && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
 }
 
 // ApplyRules validates a rule file (its syntax, then its approvers against
@@ -695,7 +708,7 @@ func (st *deskState) resolveQuote(q *tandem.Quote) error {
 		}
 	}
 	if len(problems) > 0 {
-		return tandem.Errorf(tandem.EINVALID, "quote %s: %s", q.ID, strings.Join(problems, "; "))
+		return tandem.Errorf(tandem.EINVALID, "%s: %s", desk.QuoteName(q), strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -1484,4 +1497,35 @@ func DeriveOptions(minN int, from, to string) (desk.DeriveOptions, error) {
 		return opts, tandem.Errorf(tandem.EINVALID, "to %s is before from %s", to, from)
 	}
 	return opts, nil
+}
+
+// AcceptDerived saves derived proposals as accepted archetypes. Where an
+// archetype exists, the new version keeps what people set (its name and
+// playbook guardrails) and renews what the data says (figures and bands),
+// so re-deriving never undoes an edit.
+func (s *Service) AcceptDerived(ctx context.Context, a Actor, props []desk.Archetype, note string) ([]desk.Archetype, error) {
+	stored, err := s.Archetypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]desk.Archetype, len(stored))
+	for _, st := range stored {
+		have[st.ID] = st
+	}
+	out := make([]desk.Archetype, 0, len(props))
+	for _, p := range props {
+		p.Status, p.Version = desk.StatusAccepted, 0
+		if old, ok := have[p.ID]; ok {
+			p.Version, p.Name = old.Version, old.Name
+			bands := p.Playbook.Bands
+			p.Playbook = old.Playbook
+			p.Playbook.Bands = bands
+		}
+		saved, err := s.SaveArchetype(ctx, a, p, note)
+		if err != nil {
+			return out, fmt.Errorf("accept archetype %s: %w", p.ID, err)
+		}
+		out = append(out, saved)
+	}
+	return out, nil
 }

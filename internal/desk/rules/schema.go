@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -296,7 +297,9 @@ func (v Value) quoted() string {
 func (v Value) withUnit(unit string) string {
 	switch v.Kind {
 	case KindNumber, KindDays:
-		return v.String() + unit
+		// Facts are computed (15.000000000000002%); people read two
+		// decimals at most.
+		return strconv.FormatFloat(math.Round(v.Number*100)/100, 'f', -1, 64) + unit
 	case KindText:
 		return strconv.Quote(v.Text)
 	}
