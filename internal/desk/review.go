@@ -204,3 +204,15 @@ func (r *Review) Validate() error {
 	}
 	return nil
 }
+
+// ProportionFigure is a win rate, k of n, with its Wilson 95% interval,
+// insufficient below minN: for the service's review outcomes.
+func ProportionFigure(label string, k, n, minN int) Figure {
+	return proportionFigure(label, k, n, minN, noteWinRate)
+}
+
+// DiffFigure is k1/n1 − k0/n0 in percentage points with its Newcombe 95%
+// interval, insufficient when either side is below minN.
+func DiffFigure(label string, k1, n1, k0, n0, minN int, note string) Figure {
+	return diffFigure(label, k1, n1, k0, n0, minN, note)
+}

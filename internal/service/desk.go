@@ -991,6 +991,9 @@ func (s *Service) SaveQuote(ctx context.Context, a Actor, q tandem.Quote) (*Quot
 	if err := s.store.SaveQuote(ctx, tandem.QuoteWrite{Doc: doc, Approvals: approvals, Notify: notes}, &audit); err != nil {
 		return nil, err
 	}
+	if err := s.reviewOnQuote(ctx, a, q.DealID); err != nil && tandem.ErrorCode(err) != tandem.ECONFLICT {
+		return nil, fmt.Errorf("quote %s saved as version %d, but opening its deal review failed: %w", q.ID, q.Version, err)
+	}
 	return s.Quote(ctx, q.ID, q.Version)
 }
 
