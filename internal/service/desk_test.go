@@ -1,7 +1,6 @@
 package service
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -307,7 +306,7 @@ func TestDeskBadInput(t *testing.T) {
 	}
 	// A rule file whose relation step needs a manager some rep lacks, or a
 	// user who does not exist, is refused whole.
-	bad := fmt.Sprintf("version: 1\nrules:\n  - name: a\n    level: 1\n    when: {field: quote.discount, op: \">\", value: 5}\n    approvers: {mode: sequential, steps: [{user: ghost@x.io}]}\n")
+	bad := "version: 1\nrules:\n  - name: a\n    level: 1\n    when: {field: quote.discount, op: \">\", value: 5}\n    approvers: {mode: sequential, steps: [{user: ghost@x.io}]}\n"
 	if _, err := s.ApplyRules(ctx, f.actor(f.admin), "r.yaml", []byte(bad), ""); err == nil || !strings.Contains(err.Error(), "no user ghost@x.io") {
 		t.Errorf("unknown approver: %v", err)
 	}
