@@ -105,6 +105,8 @@ type dealPage struct {
 	Timeline []timelineSeg
 	Attrs    [][2]string
 	Currency string
+	// Desk is the deal's Quotes section, nil for roles without desk:read.
+	Desk *dealDesk
 }
 
 // handleDeal shows one deal.
@@ -144,6 +146,9 @@ func (s *Site) handleDeal(w http.ResponseWriter, r *http.Request) error {
 		fact{Label: "Lead", Value: x.Text("lead_id")},
 		fact{Label: "Deal id", Value: x.ID()},
 	)
+	if p.Desk, err = s.dealDeskOf(r, x.ID()); err != nil {
+		return err
+	}
 	v := s.newView(r, "Deal "+x.Title(), "deals")
 	v.Data = p
 	return s.render(w, http.StatusOK, "deal", v)

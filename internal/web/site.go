@@ -27,6 +27,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
+	"github.com/tandemhq/tandem/internal/desk"
 	"github.com/tandemhq/tandem/internal/httpapi"
 	"github.com/tandemhq/tandem/internal/service"
 )
@@ -212,6 +213,25 @@ func (s *Site) Routes() []httpapi.Route {
 		page("POST", "/tokens", auth.PermTokensOwn, "create an API token", s.handleTokenCreate),
 		page("POST", "/tokens/{id}/revoke", auth.PermTokensOwn, "revoke an API token", s.handleTokenRevoke),
 		page("GET", "/audit", auth.PermAuditRead, "the audit log", s.handleAudit),
+		page("GET", "/desk", auth.PermDeskRead, "deal desk: check a deal (?deal=ID): archetype, bands, flags, approvals needed", s.handleDeskCheck),
+		page("GET", "/desk/flags", auth.PermDeskRead, "the guardrail flags and their definitions", s.handleFlagDocs),
+		page("GET", "/desk/quotes/new", auth.PermDeskQuote, "quote editor prefilled with a draft for a deal (?deal=ID)", s.handleQuoteNew),
+		page("POST", "/desk/quotes", auth.PermDeskQuote, "save a quote: a new one, or a new version of one", s.handleQuoteSave),
+		page("GET", "/desk/quotes/{id}", auth.PermDeskRead, "a quote version (?version=N) with its changes, check and approvals", s.handleQuote),
+		page("GET", "/desk/quotes/{id}/edit", auth.PermDeskQuote, "quote editor prefilled with the quote's latest version", s.handleQuoteEdit),
+		page("POST", "/desk/quotes/{id}/acks", auth.PermDeskQuote, "acknowledge a flag on a quote's latest version", s.handleAck),
+		page("GET", "/desk/approvals", auth.PermDeskRead, "approvals inbox (?all=1: every pending step, desk:admin)", s.handleInbox),
+		page("POST", "/desk/approvals/{id}/approve", auth.PermDeskRead, "approve a pending step (its approver or their delegate)", s.handleDecide(desk.Approve)),
+		page("POST", "/desk/approvals/{id}/reject", auth.PermDeskRead, "reject a pending step, with a reason", s.handleDecide(desk.Reject)),
+		page("POST", "/desk/approvals/{id}/delegate", auth.PermDeskRead, "hand a pending step to another user", s.handleDelegate),
+		page("POST", "/desk/away", auth.PermDeskRead, "set or clear who approves for you while away", s.handleAway),
+		page("GET", "/desk/archetypes", auth.PermDeskRead, "the deal archetype catalog", s.handleArchetypes),
+		page("POST", "/desk/archetypes/derive", auth.PermDeskAdmin, "propose archetypes from closed deals (nothing is stored)", s.handleDerive),
+		page("POST", "/desk/archetypes/accept", auth.PermDeskAdmin, "accept derived proposals", s.handleAcceptArchetypes),
+		page("GET", "/desk/archetypes/{id}", auth.PermDeskRead, "one archetype (?version=N): figures, bands, history, editor", s.handleArchetype),
+		page("POST", "/desk/archetypes/{id}", auth.PermDeskAdmin, "save an archetype's name, status or guardrails as a new version", s.handleArchetypeSave),
+		page("GET", "/desk/rules", auth.PermDeskRead, "the approval rule set in force (?version=N) and its history", s.handleRules),
+		page("POST", "/desk/rules", auth.PermDeskAdmin, "apply a rule file as the new version; refused whole with every problem", s.handleRulesApply),
 	}
 }
 
@@ -286,6 +306,8 @@ var navItems = []navItem{
 	{"accounts", "Accounts", "/accounts", auth.PermPipelineRead},
 	{"features", "Features", "/features", auth.PermPipelineRead},
 	{"reports", "Reports", "/reports", auth.PermReportsRead},
+	{"desk", "Deal desk", "/desk", auth.PermDeskRead},
+	{"approvals", "Approvals", "/desk/approvals", auth.PermDeskRead},
 	{"glossary", "Glossary", "/glossary", auth.PermPipelineRead},
 	{"import", "Import", "/import", auth.PermImport},
 	{"users", "Users", "/users", auth.PermUsersAdmin},

@@ -321,7 +321,15 @@ func TestRoutes(t *testing.T) {
 		"GET /import": auth.PermImport, "POST /import": auth.PermImport, "GET /import/{id}": auth.PermImport, "POST /import/{id}": auth.PermImport,
 		"GET /users": auth.PermUsersAdmin, "POST /users": auth.PermUsersAdmin, "POST /users/{id}": auth.PermUsersAdmin,
 		"GET /tokens": auth.PermTokensOwn, "POST /tokens": auth.PermTokensOwn, "POST /tokens/{id}/revoke": auth.PermTokensOwn,
-		"GET /audit": auth.PermAuditRead,
+		"GET /audit": auth.PermAuditRead, "GET /desk": auth.PermDeskRead, "GET /desk/flags": auth.PermDeskRead,
+		"GET /desk/quotes/new": auth.PermDeskQuote, "POST /desk/quotes": auth.PermDeskQuote, "GET /desk/quotes/{id}": auth.PermDeskRead,
+		"GET /desk/quotes/{id}/edit": auth.PermDeskQuote, "POST /desk/quotes/{id}/acks": auth.PermDeskQuote,
+		"GET /desk/approvals": auth.PermDeskRead, "POST /desk/approvals/{id}/approve": auth.PermDeskRead,
+		"POST /desk/approvals/{id}/reject": auth.PermDeskRead, "POST /desk/approvals/{id}/delegate": auth.PermDeskRead,
+		"POST /desk/away": auth.PermDeskRead, "GET /desk/archetypes": auth.PermDeskRead,
+		"POST /desk/archetypes/derive": auth.PermDeskAdmin, "POST /desk/archetypes/accept": auth.PermDeskAdmin,
+		"GET /desk/archetypes/{id}": auth.PermDeskRead, "POST /desk/archetypes/{id}": auth.PermDeskAdmin,
+		"GET /desk/rules": auth.PermDeskRead, "POST /desk/rules": auth.PermDeskAdmin,
 	}
 	seen := map[string]bool{}
 	for _, rt := range f.site.Routes() {
