@@ -192,6 +192,11 @@ func (m *Model) Check(q *tandem.Quote, deal DealInfo, now time.Time) Check {
 				b := pb.Discount
 				pos.Band = &b
 				switch {
+				case b.N > 0 && b.N < m.settings.MinN:
+					// A derived band from too few won deals is no basis for
+					// a flag (DESIGN §6); a band RevOps typed in (n = 0) is
+					// policy, and is.
+					pos.Position = "insufficient data"
 				case pos.Discount > b.P75:
 					pos.Position = "above"
 					add(m.discountFlag(e, l, p, pos.Discount, pb, mix))

@@ -69,7 +69,7 @@ func TestCheckFixture(t *testing.T) {
 		{"above band, by alias", &tandem.Quote{Lines: []tandem.QuoteLine{line("l1", "alpha", 1, 1000, 30)}}, smb,
 			"a/lt-10k/smb", []string{FlagDiscountAboveBand}, []string{"above"}},
 		{"segment differs: the segment-free parent is as near and less specific", &tandem.Quote{Lines: []tandem.QuoteLine{line("l1", "Alpha Suite", 1, 1000, 0)}},
-			DealInfo{Segment: "Enterprise"}, "a/lt-10k", nil, []string{"below"}},
+			DealInfo{Segment: "Enterprise"}, "a/lt-10k", nil, []string{"insufficient data"}},
 		{"maintenance product alone matches nothing", &tandem.Quote{Lines: []tandem.QuoteLine{line("l1", "c", 1, 200, 0)}}, smb,
 			"", []string{FlagNoArchetype, FlagMaintenance}, []string{"no band"}},
 		{"unknown product", &tandem.Quote{Lines: []tandem.QuoteLine{line("l1", "Gizmo", 1, 100, 0)}}, smb,

@@ -169,7 +169,9 @@ type LinePosition struct {
 	Product  string  `json:"product"`
 	Discount float64 `json:"discount"`
 	Band     *Band   `json:"band,omitempty"` // nil: no band for the product
-	// Position is "below", "within" or "above" the band, or "no band".
+	// Position is "below", "within" or "above" the band, "no band", or
+	// "insufficient data" when the band comes from fewer won deals than
+	// the minimum sample (no flag is raised on it then).
 	Position string `json:"position"`
 }
 

@@ -111,7 +111,7 @@ func checkResult(t testing.TB, q *tandem.Quote, c Check) {
 	}
 	for _, l := range c.Lines {
 		switch l.Position {
-		case "below", "within", "above":
+		case "below", "within", "above", "insufficient data":
 			if l.Band == nil {
 				t.Errorf("line %q is %s with no band", l.Line, l.Position)
 			}

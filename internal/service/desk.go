@@ -455,10 +455,15 @@ func (s *Service) ApplyRules(ctx context.Context, a Actor, name string, data []b
 func (s *Service) Rules(ctx context.Context, version int) (*RuleSetView, error) {
 	d, err := s.store.Doc(ctx, tandem.DocRules, "active", version)
 	if err != nil {
-		if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-			return nil, tandem.Errorf(tandem.ENOTFOUND, "no rule set has been applied (tandem desk rules apply FILE)")
+		if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			return nil, err
 		}
-		return nil, err
+		if version > 0 {
+			if latest, err := s.store.Doc(ctx, tandem.DocRules, "active", 0); err == nil {
+				return nil, tandem.Errorf(tandem.ENOTFOUND, "the rule set has versions 1 to %d, not %d", latest.Version, version)
+			}
+		}
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no rule set has been applied (tandem desk rules apply FILE)")
 	}
 	rs, err := s.ruleSetAt(ctx, d.Version)
 	if err != nil {
@@ -1038,20 +1043,30 @@ func (s *Service) Quote(ctx context.Context, id string, version int) (*QuoteView
 	}
 	v.Check.Approvals = v.Approvals
 	v.Status = desk.QuoteStatus(v.Approvals)
-	acks, err := s.store.Docs(ctx, tandem.DocAck, id)
-	if err != nil {
-		return nil, err
+	// Acknowledgments belong to the version that was latest when they
+	// were made: from its creation to the next version's.
+	var until time.Time
+	if version < len(docs) {
+		until = docs[version].CreatedAt
 	}
-	for _, d := range acks {
-		code := strings.TrimPrefix(d.ID, id+"/")
-		var ack desk.Ack
-		if err := json.Unmarshal(d.Body, &ack); err != nil {
-			return nil, fmt.Errorf("acknowledgment %s: %w", d.ID, err)
+	for i := range v.Check.Flags {
+		f := &v.Check.Flags[i]
+		hist, err := s.store.DocVersions(ctx, tandem.DocAck, id+"/"+f.Code)
+		if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+			continue
 		}
-		for i := range v.Check.Flags {
-			if v.Check.Flags[i].Code == code {
-				v.Check.Flags[i].Acknowledged = append(v.Check.Flags[i].Acknowledged, ack)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range hist {
+			if d.CreatedAt.Before(docs[version-1].CreatedAt) || (!until.IsZero() && !d.CreatedAt.Before(until)) {
+				continue
 			}
+			var ack desk.Ack
+			if err := json.Unmarshal(d.Body, &ack); err != nil {
+				return nil, fmt.Errorf("acknowledgment %s: %w", d.ID, err)
+			}
+			f.Acknowledged = append(f.Acknowledged, ack)
 		}
 	}
 	v.Deal = Ref{ID: body.Quote.DealID}
@@ -1138,6 +1153,43 @@ func (s *Service) aways(ctx context.Context) (map[string]desk.Away, error) {
 			return nil, fmt.Errorf("delegation of %s: %w", d.ID, err)
 		}
 		out[d.ID] = a
+	}
+	return out, nil
+}
+
+// Away returns the user's standing delegation, and false when none was
+// ever set.
+func (s *Service) Away(ctx context.Context, email string) (desk.Away, bool, error) {
+	d, err := s.store.Doc(ctx, tandem.DocAway, strings.ToLower(email), 0)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return desk.Away{}, false, nil
+	}
+	if err != nil {
+		return desk.Away{}, false, err
+	}
+	var a desk.Away
+	if err := json.Unmarshal(d.Body, &a); err != nil {
+		return a, false, fmt.Errorf("delegation of %s: %w", email, err)
+	}
+	return a, true, nil
+}
+
+// Decidable returns, for each pending step user may decide now, how: ""
+// as its approver (or a holder of its role), or "as delegate of …".
+func (s *Service) Decidable(ctx context.Context, user tandem.User, steps []tandem.Approval) (map[string]string, error) {
+	away, err := s.aways(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := map[string]string{}
+	for _, st := range steps {
+		if st.Status != tandem.ApprovalPending {
+			continue
+		}
+		if ok, as := desk.CanAct(st, user, away, now); ok {
+			out[st.ID] = as
+		}
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,20 +93,11 @@ func (s *Site) inbox(w http.ResponseWriter, r *http.Request, status int, problem
 	return s.render(w, status, "desk_approvals", v)
 }
 
-// currentAway fills the viewer's delegation in force, if any. The service
-// has no reader for it (SetAway writes a tandem.DocAway document keyed by
-// the user's e-mail), so the page reads that document from the store.
+// currentAway fills the viewer's delegation in force, if any.
 func (s *Site) currentAway(r *http.Request, af *awayForm, now time.Time) error {
 	p := auth.FromContext(r.Context())
-	doc, err := s.svc.Store().Doc(r.Context(), tandem.DocAway, strings.ToLower(p.User.Email), 0)
-	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var a desk.Away
-	if err := json.Unmarshal(doc.Body, &a); err != nil {
+	a, ok, err := s.svc.Away(r.Context(), p.User.Email)
+	if err != nil || !ok {
 		return err
 	}
 	if a.To == "" || (!a.Until.IsZero() && !now.Before(a.Until)) {

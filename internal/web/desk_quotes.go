@@ -518,17 +518,11 @@ func (s *Site) quote(w http.ResponseWriter, r *http.Request, status int, problem
 	}
 	minN := s.minN(ctx)
 	d.Match, d.Lines, d.Flags = matchOf(qv.Check.Match), linesOf(&qv.Check, &q, names, minN), flagsOf(qv.Check.Flags)
-	// The steps the viewer may decide now: those in their inbox.
+	// The steps the viewer may decide now.
 	mine := map[string]string{}
 	if d.IsLatest && qv.Status == "pending" {
-		inbox, err := s.svc.Inbox(ctx, p.User, false)
-		if err != nil {
+		if mine, err = s.svc.Decidable(ctx, p.User, qv.Approvals); err != nil {
 			return err
-		}
-		for _, a := range inbox {
-			if a.QuoteID == q.ID {
-				mine[a.ID] = a.As
-			}
 		}
 	}
 	now := s.sessions.Now()
