@@ -39,6 +39,9 @@ var deskFlashes = map[string]string{
 	"rules-applied":       "The rule set is applied as a new version. Quotes saved from now on are routed under it; approvals already requested keep their routing.",
 	"archetypes-accepted": "The archetypes are accepted. Quotes saved from now on are matched against them.",
 	"archetype-saved":     "The archetype is saved as a new version.",
+	"triggers-saved":      "The review triggers are saved as a new version.",
+	"reviews-scanned":     "Reviews are open for every open deal the triggers fire on.",
+	"review-saved":        "The review is saved as a new version.",
 }
 
 // deskFlash returns the confirmation named by ?done=, the desk's or the

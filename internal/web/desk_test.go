@@ -197,6 +197,29 @@ func TestDeskPages(t *testing.T) {
 	f.page(t, sales, "GET", "/deals/dac", nil, 200, "Quotes", "Latest check", "dac-Q1 version 2", "Build a quote")
 	f.page(t, sales, "GET", "/desk?deal=dac", nil, 200, "latest quote", "dac-Q1 version 2")
 	f.page(t, sales, "GET", "/desk/quotes/nope", nil, 404)
+
+	// Deal reviews: triggers changed by an admin, reviews opened, one
+	// filled in by product, a stale edit refused.
+	f.page(t, sales, "GET", "/desk/reviews", nil, 200, "Agenda for", "Deal size at least 100000")
+	f.page(t, sales, "POST", "/desk/reviews/triggers", url.Values{"min_amount": {"1"}}, 403)
+	f.page(t, admin, "POST", "/desk/reviews/triggers", url.Values{"min_amount": {"lots"}, "meeting_days": {"1, 15"}}, 400, "is not a number", `value="lots"`)
+	f.page(t, admin, "POST", "/desk/reviews/triggers", url.Values{"min_amount": {"1"}, "meeting_days": {"1, 15"}}, 303)
+	f.page(t, admin, "POST", "/desk/reviews/scan", nil, 303)
+	board := f.page(t, sales, "GET", "/desk/reviews", nil, 200, "deal size", "win rate of reviewed deals")
+	m := regexp.MustCompile(`href="/desk/reviews/([^"?]+)"`).FindStringSubmatch(board)
+	if m == nil {
+		t.Fatalf("no review on the board:\n%s", board)
+	}
+	rv := "/desk/reviews/" + m[1]
+	f.page(t, product, "GET", rv, nil, 200, "The deal when the review opened", `name="version" value="1"`)
+	upd := url.Values{"version": {"1"}, "product_response": {"on the roadmap " + xss}, "decision": {"go"},
+		"action_text": {"send the timeline", ""}, "action_owner": {"pm@example.com", ""}, "action_due": {"2026-08-01", ""}}
+	f.page(t, product, "POST", rv, upd, 303)
+	f.page(t, sales, "GET", rv, nil, 200, "on the roadmap &lt;script&gt;", `value="send the timeline"`, `name="version" value="2"`)
+	f.page(t, product, "POST", rv, upd, 409, "version 2")
+	upd.Set("version", "2")
+	upd["action_due"] = []string{"soon", ""}
+	f.page(t, product, "POST", rv, upd, 400, `due &#34;soon&#34; is not a day`)
 }
 
 // formValues reads the quote editor's form out of a page as a browser

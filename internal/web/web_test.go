@@ -330,6 +330,8 @@ func TestRoutes(t *testing.T) {
 		"POST /desk/archetypes/derive": auth.PermDeskAdmin, "POST /desk/archetypes/accept": auth.PermDeskAdmin,
 		"GET /desk/archetypes/{id}": auth.PermDeskRead, "POST /desk/archetypes/{id}": auth.PermDeskAdmin,
 		"GET /desk/rules": auth.PermDeskRead, "POST /desk/rules": auth.PermDeskAdmin,
+		"GET /desk/reviews": auth.PermDeskRead, "POST /desk/reviews/triggers": auth.PermDeskAdmin, "POST /desk/reviews/scan": auth.PermDeskAdmin,
+		"GET /desk/reviews/{deal}": auth.PermDeskRead, "POST /desk/reviews/{deal}": auth.PermDeskRead,
 	}
 	seen := map[string]bool{}
 	for _, rt := range f.site.Routes() {
