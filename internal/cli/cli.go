@@ -123,6 +123,7 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.deskCommand(),
 		a.archetypesCommand(),
 		a.approvalsCommand(),
+		a.reviewCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -42,6 +44,15 @@ func (s *Server) deskRoutes() []Route {
 		{Method: get, Path: "/api/v1/desk/settings", Perm: auth.PermDeskRead, Summary: "Desk settings", Handler: s.handleDeskSettings},
 		{Method: put, Path: "/api/v1/desk/settings", Perm: auth.PermDeskAdmin, Summary: "Change desk settings", Handler: s.handleDeskSettingsPut},
 		{Method: get, Path: "/api/v1/desk/notifications", Perm: auth.PermDeskAdmin, Summary: "The notification outbox, newest first", Handler: s.handleNotifications},
+		{Method: get, Path: "/api/v1/desk/reviews/triggers", Perm: auth.PermDeskRead, Summary: "The deal-review triggers and their version", Handler: s.handleReviewTriggers},
+		{Method: put, Path: "/api/v1/desk/reviews/triggers", Perm: auth.PermDeskAdmin, Summary: "Change the deal-review triggers", Handler: s.handleReviewTriggersPut},
+		{Method: post, Path: "/api/v1/desk/reviews/scan", Perm: auth.PermDeskAdmin, Summary: "Open reviews for the open deals the triggers fire on, and record the outcome of closed ones", Handler: s.handleReviewScan},
+		{Method: get, Path: "/api/v1/desk/reviews/agenda", Perm: auth.PermDeskRead, Summary: "The agenda of the next review meeting (?date=YYYY-MM-DD, default today)", Handler: s.handleReviewAgenda},
+		{Method: get, Path: "/api/v1/desk/reviews/report", Perm: auth.PermDeskRead, Summary: "Win rates of reviewed deals and of similar deals not reviewed (?from=&to=)", Handler: s.handleReviewReport},
+		{Method: get, Path: "/api/v1/desk/deals/{id}/review", Perm: auth.PermDeskRead, Summary: "A deal's review and its versions", Handler: s.handleDealReview},
+		// Product people hold desk:read but not desk:quote, and they write
+		// the product response: updating a review needs desk:read only.
+		{Method: put, Path: "/api/v1/desk/deals/{id}/review", Perm: auth.PermDeskRead, Summary: "Record a review's product response, decision and actions (version is the version the edit started from)", Handler: s.handleDealReviewPut},
 	}
 }
 
@@ -422,4 +433,154 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) err
 		ns = []tandem.Notification{}
 	}
 	return s.respondJSON(w, http.StatusOK, notificationsResponse{ns})
+}
+
+// reviewTriggersResponse is the body of the review triggers routes.
+type reviewTriggersResponse struct {
+	Triggers desk.Triggers `json:"triggers"`
+	Version  int           `json:"version"`
+}
+
+func (s *Server) handleReviewTriggers(w http.ResponseWriter, r *http.Request) error {
+	t, v, err := s.svc.ReviewTriggers(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(w, http.StatusOK, reviewTriggersResponse{t, v})
+}
+
+func (s *Server) handleReviewTriggersPut(w http.ResponseWriter, r *http.Request) error {
+	var t desk.Triggers
+	if err := decodeJSON(r, &t); err != nil {
+		return err
+	}
+	if _, err := s.svc.PutReviewTriggers(r.Context(), Actor(r), t); err != nil {
+		return err
+	}
+	return s.handleReviewTriggers(w, r)
+}
+
+// reviewScanResponse is the body of POST /api/v1/desk/reviews/scan.
+type reviewScanResponse struct {
+	Opened int `json:"opened"`
+	Closed int `json:"closed"`
+}
+
+func (s *Server) handleReviewScan(w http.ResponseWriter, r *http.Request) error {
+	opened, closed, err := s.svc.ScanReviews(r.Context(), Actor(r))
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(w, http.StatusOK, reviewScanResponse{opened, closed})
+}
+
+// reviewDates reads the named date parameters (YYYY-MM-DD) of a review
+// route, refusing any other parameter; a missing one is the zero time. An
+// end date is the end of its day, so that it includes the day.
+func reviewDates(r *http.Request, names ...string) (map[string]time.Time, error) {
+	q, err := query(r)
+	if err != nil {
+		return nil, err
+	}
+	for k := range q {
+		if !slices.Contains(names, k) {
+			return nil, tandem.Errorf(tandem.EINVALID, "unknown parameter %q (use %s)", k, strings.Join(names, ", "))
+		}
+	}
+	out := map[string]time.Time{}
+	for _, name := range names {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "%s: %q is not a date (YYYY-MM-DD)", name, v)
+		}
+		if name == "to" {
+			d = d.Add(24*time.Hour - time.Nanosecond)
+		}
+		out[name] = d
+	}
+	return out, nil
+}
+
+func (s *Server) handleReviewAgenda(w http.ResponseWriter, r *http.Request) error {
+	d, err := reviewDates(r, "date")
+	if err != nil {
+		return err
+	}
+	date, ok := d["date"]
+	if !ok {
+		y, m, day := time.Now().UTC().Date()
+		date = time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
+	}
+	ag, err := s.svc.ReviewAgenda(r.Context(), Actor(r), date)
+	if err != nil {
+		return err
+	}
+	for i := range ag.Items {
+		ag.Items[i].Review = reviewOut(ag.Items[i].Review)
+	}
+	return s.respondJSON(w, http.StatusOK, ag)
+}
+
+func (s *Server) handleReviewReport(w http.ResponseWriter, r *http.Request) error {
+	d, err := reviewDates(r, "from", "to")
+	if err != nil {
+		return err
+	}
+	from, to := d["from"], d["to"]
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return tandem.Errorf(tandem.EINVALID, "to %s is before from %s", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	out, err := s.svc.ReviewReport(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(w, http.StatusOK, out)
+}
+
+// reviewResponse is the body of GET /api/v1/desk/deals/{id}/review.
+type reviewResponse struct {
+	Review   desk.Review  `json:"review"`
+	Versions []tandem.Doc `json:"versions"`
+}
+
+func (s *Server) handleDealReview(w http.ResponseWriter, r *http.Request) error {
+	rv, versions, err := s.svc.Review(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(w, http.StatusOK, reviewResponse{reviewOut(rv), versions})
+}
+
+func (s *Server) handleDealReviewPut(w http.ResponseWriter, r *http.Request) error {
+	var u service.ReviewUpdate
+	if err := decodeJSON(r, &u); err != nil {
+		return err
+	}
+	rv, err := s.svc.UpdateReview(r.Context(), Actor(r), r.PathValue("id"), u)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(w, http.StatusOK, reviewOut(rv))
+}
+
+// reviewOut is a review as the API answers it: lists are empty rather
+// than null (a review opened without desk evidence has none).
+func reviewOut(r desk.Review) desk.Review {
+	if r.Triggers == nil {
+		r.Triggers = []string{}
+	}
+	if r.Evidence.Figures == nil {
+		r.Evidence.Figures = []desk.Figure{}
+	}
+	if r.Evidence.Flags == nil {
+		r.Evidence.Flags = []string{}
+	}
+	if r.Actions == nil {
+		r.Actions = []desk.Action{}
+	}
+	return r
 }

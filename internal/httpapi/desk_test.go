@@ -60,6 +60,11 @@ type deskFixture struct {
 	// user of another rep, in sales) and product.
 	tokens map[string]string
 
+	// store and cat are the fixture's store and catalog, for changes made
+	// behind the API's back (a deal closing in the CRM).
+	store tandem.Store
+	cat   *tandem.Catalog
+
 	router  routers.Router
 	mux     *http.ServeMux // which operation the server's ServeMux picks
 	covered map[string]bool
@@ -105,7 +110,7 @@ func newDeskFixture(t *testing.T, dialect string) *deskFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &deskFixture{tokens: map[string]string{}, covered: map[string]bool{}}
+	f := &deskFixture{tokens: map[string]string{}, covered: map[string]bool{}, store: store, cat: cat}
 	var ae rep
 	for _, r := range reps {
 		if m, ok := byID[r.manager]; !ok || m.manager == "" {
@@ -718,13 +723,28 @@ func testDeskAPI(t *testing.T, dialect string) {
 	}
 	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/desk/notifications", want: 403})
 
-	// Every desk operation of openapi.json was exercised.
+	// Every desk operation of openapi.json but the reviews' (see
+	// TestDeskReviewsAPI) was exercised.
+	f.checkCovered(t, func(path string) bool { return !isReviewPath(path) })
+}
+
+// isReviewPath reports whether an openapi.json path is a deal-review
+// route.
+func isReviewPath(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/desk/reviews/") || strings.HasSuffix(path, "/review")
+}
+
+// checkCovered fails the test for every desk operation of openapi.json
+// whose path include selects and that no request exercised (unless the
+// test failed already).
+func (f *deskFixture) checkCovered(t *testing.T, include func(path string) bool) {
+	t.Helper()
 	if t.Failed() {
 		return
 	}
 	doc := loadOpenAPI(t)
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
-		if !strings.HasPrefix(path, "/api/v1/desk/") {
+		if !strings.HasPrefix(path, "/api/v1/desk/") || !include(path) {
 			continue
 		}
 		for method := range doc.Paths.Value(path).Operations() {
@@ -733,4 +753,161 @@ func testDeskAPI(t *testing.T, dialect string) {
 			}
 		}
 	}
+}
+
+// TestDeskReviewsAPI walks deal reviews through HTTP alone, on every
+// dialect: triggers changed by an admin, a scan, the agenda, a product
+// manager's response with an action, a stale edit, the deal closing and
+// the outcome report. Every request and response is checked against
+// openapi.json, and every review operation is exercised.
+func TestDeskReviewsAPI(t *testing.T) { forEachDialect(t, testDeskReviewsAPI) }
+
+func testDeskReviewsAPI(t *testing.T, dialect string) {
+	f := newDeskFixture(t, dialect)
+	const get, post, put = http.MethodGet, http.MethodPost, http.MethodPut
+	const triggersPath = "/api/v1/desk/reviews/triggers"
+
+	// Triggers: the defaults at version 0; only desk:admin changes them;
+	// a change is validated, normalized and versioned.
+	var tr reviewTriggersResponse
+	f.get(t, "product", triggersPath, &tr)
+	if tr.Version != 0 || tr.Triggers.MinAmount != 100000 || !tr.Triggers.ProductGap || !tr.Triggers.Special || !slices.Equal(tr.Triggers.MeetingDays, []int{1, 15}) {
+		t.Errorf("default triggers: %+v", tr)
+	}
+	want := desk.Triggers{MinAmount: 50000, Verticals: []string{" Pharma "}, ProductGap: true, MeetingDays: []int{15, 1, 15}}
+	f.send(t, deskCall{as: "rep", method: put, path: triggersPath, body: want, want: 403})
+	f.send(t, deskCall{as: "product", method: put, path: triggersPath, body: want, want: 403})
+	bad := want
+	bad.MeetingDays = []int{0, 29}
+	checkError(t, f.send(t, deskCall{as: "admin", method: put, path: triggersPath, body: bad, want: 400, badRequest: true}), 400, tandem.EINVALID,
+		"meeting_days[0]: 0 is outside 1 to 28", "meeting_days[1]")
+	f.send(t, deskCall{as: "admin", method: put, path: triggersPath, body: `{"min_amount":1,"colour":"red"}`, want: 400, badRequest: true})
+	decodeStrict(t, f.send(t, deskCall{as: "admin", method: put, path: triggersPath, body: want, want: 200}).body, &tr)
+	if tr.Version != 1 || tr.Triggers.MinAmount != 50000 || tr.Triggers.Special || !slices.Equal(tr.Triggers.MeetingDays, []int{1, 15}) ||
+		!slices.Equal(tr.Triggers.Verticals, []string{"Pharma"}) {
+		t.Errorf("changed triggers: %+v", tr)
+	}
+
+	// A scan opens a review for every open deal the triggers fire on; a
+	// second opens none. Only desk:admin scans.
+	f.send(t, deskCall{as: "product", method: post, path: "/api/v1/desk/reviews/scan", want: 403})
+	var scan reviewScanResponse
+	decodeStrict(t, f.send(t, deskCall{as: "admin", method: post, path: "/api/v1/desk/reviews/scan", want: 200}).body, &scan)
+	if scan.Opened == 0 || scan.Closed != 0 {
+		t.Fatalf("first scan: %+v", scan)
+	}
+	var again reviewScanResponse
+	decodeStrict(t, f.send(t, deskCall{as: "admin", method: post, path: "/api/v1/desk/reviews/scan", want: 200}).body, &again)
+	if again != (reviewScanResponse{}) {
+		t.Errorf("second scan: %+v", again)
+	}
+
+	// The agenda of the meeting after 2 March is the 15th's: every review,
+	// largest deal first.
+	var ag service.Agenda
+	f.get(t, "product", "/api/v1/desk/reviews/agenda?date=2026-03-02", &ag)
+	if ag.Meeting.Format(time.DateOnly) != "2026-03-15" || len(ag.Items) != scan.Opened {
+		t.Fatalf("agenda: meeting %s, %d items, %d opened", ag.Meeting.Format(time.DateOnly), len(ag.Items), scan.Opened)
+	}
+	for i, it := range ag.Items {
+		r := it.Review
+		if r.Version != 1 || len(r.Triggers) == 0 || r.Snapshot.Amount == 0 || len(it.OpenActions) != 0 || it.Overdue != 0 ||
+			!r.OpenedAt.Equal(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) {
+			t.Errorf("agenda item %d: %+v", i, it)
+		}
+		if i > 0 && r.Snapshot.Amount > ag.Items[i-1].Review.Snapshot.Amount {
+			t.Errorf("agenda not largest first at %d", i)
+		}
+	}
+	f.send(t, deskCall{as: "product", method: get, path: "/api/v1/desk/reviews/agenda?date=2026-02-30", want: 400, badRequest: true})
+	f.send(t, deskCall{as: "product", method: get, path: "/api/v1/desk/reviews/agenda?day=2026-03-02", want: 400})
+	f.get(t, "rep", "/api/v1/desk/reviews/agenda", &ag)
+
+	// The largest deal's review, and product's response with an action:
+	// a product manager may write it (desk:read is enough).
+	deal := ag.Items[0].Review.DealID
+	reviewPath := "/api/v1/desk/deals/" + url.PathEscape(deal) + "/review"
+	var rv reviewResponse
+	f.get(t, "rep", reviewPath, &rv)
+	if rv.Review.DealID != deal || rv.Review.Version != 1 || len(rv.Versions) != 1 || rv.Versions[0].Author != "admin@x.io" ||
+		!strings.HasPrefix(rv.Versions[0].Note, "opened: deal size") || string(rv.Versions[0].Body) != "null" {
+		t.Errorf("review of %s: %+v", deal, rv)
+	}
+	due := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	upd := service.ReviewUpdate{Version: 1, ProductResponse: " SSO ships in May ", Decision: "go, with a services workaround",
+		Actions: []desk.Action{{Text: "send the SSO timeline", Owner: "ae@x.io", Due: due}}}
+	var saved desk.Review
+	decodeStrict(t, f.send(t, deskCall{as: "product", method: put, path: reviewPath, body: upd, want: 200}).body, &saved)
+	if saved.Version != 2 || saved.UpdatedBy != "pm@x.io" || saved.ProductResponse != "SSO ships in May" || len(saved.OpenActions()) != 1 {
+		t.Errorf("updated review: %+v", saved)
+	}
+	checkError(t, f.send(t, deskCall{as: "rep", method: put, path: reviewPath, body: upd, want: 409}), 409, tandem.ECONFLICT, "is at version 2")
+	noOwner := upd
+	noOwner.Version, noOwner.Actions = 2, []desk.Action{{Text: "x", Due: due}}
+	checkError(t, f.send(t, deskCall{as: "rep", method: put, path: reviewPath, body: noOwner, want: 400, badRequest: true}), 400, tandem.EINVALID, "actions[0].owner")
+	f.send(t, deskCall{as: "rep", method: put, path: reviewPath, body: `{"version":2,"verdict":"go"}`, want: 400, badRequest: true})
+	f.send(t, deskCall{as: "rep", method: put, path: "/api/v1/desk/deals/nope/review", body: `{"version":1}`, want: 404})
+	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/desk/deals/nope/review", want: 404})
+
+	// By the 15th's meeting, asked for on the 12th, the action due on
+	// the 10th is overdue.
+	ag = service.Agenda{}
+	f.get(t, "product", "/api/v1/desk/reviews/agenda?date=2026-03-12", &ag)
+	if it := ag.Items[0]; it.Review.DealID != deal || len(it.OpenActions) != 1 || it.Overdue != 1 || it.Review.Decision != upd.Decision {
+		t.Errorf("agenda item after the update: %+v", it)
+	}
+
+	// The deal closes won in the CRM: the next scan fills the outcome.
+	ctx := t.Context()
+	de, err := f.cat.Entity("deals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.store.Get(ctx, "deals", deal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, oc := de.Column("outcome")
+	_, cc := de.Column("closed")
+	rec.Values[oc], rec.Values[cc] = "won", time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
+	l, err := f.store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Put(ctx, de, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	decodeStrict(t, f.send(t, deskCall{as: "admin", method: post, path: "/api/v1/desk/reviews/scan", want: 200}).body, &scan)
+	if scan != (reviewScanResponse{Closed: 1}) {
+		t.Errorf("closing scan: %+v", scan)
+	}
+	f.get(t, "rep", reviewPath, &rv)
+	if rv.Review.Outcome != "won" || !rv.Review.ClosedAt.Equal(time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)) || len(rv.Versions) != 3 ||
+		rv.Versions[2].Author != "system:review" || rv.Review.ProductResponse != "SSO ships in May" {
+		t.Errorf("closed review: %+v", rv)
+	}
+
+	// The report: one reviewed deal closed (too few for a figure), and
+	// the similar deals closed without a review.
+	var rep service.ReviewOutcomes
+	f.get(t, "product", "/api/v1/desk/reviews/report", &rep)
+	if rep.Reviewed.N != 1 || rep.Reviewed.Value != 1 || !rep.Reviewed.Insufficient || rep.Unreviewed.N == 0 ||
+		rep.Difference.Unit != "pp" || !rep.Difference.Insufficient || len(rep.Notes) == 0 {
+		t.Errorf("report: %+v", rep)
+	}
+	f.get(t, "product", "/api/v1/desk/reviews/report?from=2026-03-20&to=2026-03-20", &rep)
+	if rep.Reviewed.N != 1 {
+		t.Errorf("report of the day the deal closed: reviewed %+v", rep.Reviewed)
+	}
+	f.get(t, "product", "/api/v1/desk/reviews/report?to=2026-03-19", &rep)
+	if rep.Reviewed.N != 0 {
+		t.Errorf("report of the days before the deal closed: reviewed %+v", rep.Reviewed)
+	}
+	f.send(t, deskCall{as: "product", method: get, path: "/api/v1/desk/reviews/report?from=2026-13-01", want: 400, badRequest: true})
+	checkError(t, f.send(t, deskCall{as: "product", method: get, path: "/api/v1/desk/reviews/report?from=2026-03-02&to=2026-03-01", want: 400}), 400, tandem.EINVALID, "before from")
+
+	f.checkCovered(t, isReviewPath)
 }

@@ -357,6 +357,48 @@ func testOpenAPIResponses(t *testing.T, dialect string) {
 		{name: "desk notifications", method: "GET", path: "/api/v1/desk/notifications", want: 200},
 		{name: "sales applies desk rules", as: "sales", method: "PUT", path: "/api/v1/desk/rules", contentType: "application/json", body: `{"source":"version: 1"}`, want: 403},
 
+		// Deal reviews: an open pharma deal with a product gap gets one.
+		{name: "review triggers", method: "GET", path: "/api/v1/desk/reviews/triggers", want: 200},
+		{name: "put review triggers", method: "PUT", path: "/api/v1/desk/reviews/triggers", contentType: "application/json",
+			body: `{"min_amount":100000,"verticals":["Pharma"],"strategic":["Acme"],"product_gap":true,"special_request":false,"meeting_days":[15,1]}`, want: 200},
+		{name: "put review triggers out of range", method: "PUT", path: "/api/v1/desk/reviews/triggers", contentType: "application/json",
+			body: `{"min_amount":-1,"product_gap":true,"special_request":true,"meeting_days":[30]}`, want: 400, badRequest: true},
+		{name: "sales changes review triggers", as: "sales", method: "PUT", path: "/api/v1/desk/reviews/triggers", contentType: "application/json",
+			body: `{"min_amount":0,"product_gap":true,"special_request":true,"meeting_days":[1]}`, want: 403},
+		{name: "scan reviews", method: "POST", path: "/api/v1/desk/reviews/scan", want: 200,
+			before: func(t *testing.T) {
+				e, err := f.cat.Entity("deals")
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, err := f.store.Begin(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := record(t, e, map[string]any{"id": "d9", "stage": "Negotiation", "account_id": "a4", "name": "Umbrella lab suite", "amount": 150000.0,
+					"created": day(2026, 1, 10), "outcome": "open", "products": []string{"p1"}}, map[string]string{"product_gap": "SSO"}, 0)
+				if err := l.Put(t.Context(), e, d); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := l.Commit(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "sales scans reviews", as: "sales", method: "POST", path: "/api/v1/desk/reviews/scan", want: 403},
+		{name: "deal review", method: "GET", path: "/api/v1/desk/deals/d9/review", want: 200},
+		{name: "update review as sales", as: "sales", method: "PUT", path: "/api/v1/desk/deals/d9/review", contentType: "application/json",
+			body: `{"version":1,"product_response":"SSO ships in May","decision":"go","actions":[{"text":"send the SSO timeline","owner":"sam@example.com","due":"2026-03-10T00:00:00Z"}]}`, want: 200},
+		{name: "update review from a stale version", method: "PUT", path: "/api/v1/desk/deals/d9/review", contentType: "application/json", body: `{"version":1,"decision":"no"}`, want: 409},
+		{name: "update review with an action without owner", method: "PUT", path: "/api/v1/desk/deals/d9/review", contentType: "application/json",
+			body: `{"version":2,"actions":[{"text":"x","due":"2026-03-10T00:00:00Z"}]}`, want: 400, badRequest: true},
+		{name: "unknown deal review", method: "GET", path: "/api/v1/desk/deals/nope/review", want: 404},
+		{name: "review agenda", method: "GET", path: "/api/v1/desk/reviews/agenda?date=2026-03-12", want: 200},
+		{name: "review agenda today", as: "sales", method: "GET", path: "/api/v1/desk/reviews/agenda", want: 200},
+		{name: "review agenda bad date", method: "GET", path: "/api/v1/desk/reviews/agenda?date=tomorrow", want: 400, badRequest: true},
+		{name: "review report", method: "GET", path: "/api/v1/desk/reviews/report", want: 200},
+		{name: "review report for a period", method: "GET", path: "/api/v1/desk/reviews/report?from=2024-01-01&to=2024-12-31", want: 200},
+		{name: "review report ending before it starts", method: "GET", path: "/api/v1/desk/reviews/report?from=2024-12-31&to=2024-01-01", want: 400},
+
 		// Sessions.
 		{name: "sign in with a wrong password", as: "none", method: "POST", path: "/api/v1/session", contentType: "application/json",
 			body: `{"email":"admin@example.com","password":"wrong horse battery"}`, want: 401},
