@@ -104,7 +104,7 @@ func testReviewCommands(t *testing.T, dialect string) {
 	}
 	first := ag.Items[0].Review
 	out = tandemOK("review", "agenda", "--date", "2026-03-02")
-	head := regexp.MustCompile(`(?m)^1\. ` + regexp.QuoteMeta(first.DealID) + ` .+  [\d,]+\n   why:      deal size \d+ is at least 50000`)
+	head := regexp.MustCompile(`(?m)^1\. ` + regexp.QuoteMeta(first.DealID) + ` .+  [\d,]+\n   why:      deal size [\d,]+ is at least 50,000`)
 	if !strings.HasPrefix(out, "review meeting 2026-03-15: ") || !head.MatchString(out) || !strings.Contains(out, "decision: none yet") {
 		t.Errorf("agenda text:\n%.1500s", out)
 	}

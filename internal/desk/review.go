@@ -3,6 +3,7 @@ package desk
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,11 +54,16 @@ func (t *Triggers) Validate() error {
 	}
 	slices.Sort(t.MeetingDays)
 	t.MeetingDays = slices.Compact(t.MeetingDays)
-	for _, l := range [][]string{t.Verticals, t.Strategic} {
-		for i := range l {
-			l[i] = strings.TrimSpace(l[i])
+	clean := func(l []string) []string {
+		out := l[:0]
+		for _, v := range l {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
 		}
+		return out
 	}
+	t.Verticals, t.Strategic = clean(t.Verticals), clean(t.Strategic)
 	if len(problems) > 0 {
 		return tandem.Errorf(tandem.EINVALID, "review triggers: %s", strings.Join(problems, "; "))
 	}
@@ -79,7 +85,7 @@ type ReviewDeal struct {
 func (t *Triggers) Fire(d ReviewDeal) []string {
 	var out []string
 	if t.MinAmount > 0 && d.Amount >= t.MinAmount {
-		out = append(out, fmt.Sprintf("deal size %.0f is at least %.0f", d.Amount, t.MinAmount))
+		out = append(out, fmt.Sprintf("deal size %s is at least %s", thousands(d.Amount), thousands(t.MinAmount)))
 	}
 	for _, v := range t.Verticals {
 		if v != "" && strings.EqualFold(v, strings.TrimSpace(d.Industry)) {
@@ -100,6 +106,24 @@ func (t *Triggers) Fire(d ReviewDeal) []string {
 		out = append(out, "special request: "+strings.TrimSpace(d.Special))
 	}
 	return out
+}
+
+// thousands writes a whole amount with comma separators: 983,450.
+func thousands(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 0, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 // NextMeeting returns the first meeting day on or after the day of t.

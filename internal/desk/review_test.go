@@ -16,7 +16,7 @@ func TestTriggers(t *testing.T) {
 		want string
 	}{
 		{ReviewDeal{Amount: 49999}, ""},
-		{ReviewDeal{Amount: 50000}, "deal size 50000 is at least 50000"},
+		{ReviewDeal{Amount: 1250000}, "deal size 1,250,000 is at least 50,000"},
 		{ReviewDeal{Industry: " healthcare"}, "vertical  healthcare"},
 		{ReviewDeal{AccountID: "A-7", AccountName: "Initech"}, "strategic account Initech"},
 		{ReviewDeal{AccountName: "GLOBEX"}, "strategic account GLOBEX"},

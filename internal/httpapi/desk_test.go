@@ -424,6 +424,13 @@ func testDeskAPI(t *testing.T, dialect string) {
 	}
 	q.PaymentDays, q.Promises = 90, nil
 
+	// Small demo data: bands from fewer won deals than the default minimum
+	// sample raise no discount flag, so the test lowers it, as a company
+	// with little history might.
+	lowN := desk.DefaultSettings()
+	lowN.MinN = 10
+	f.send(t, deskCall{as: "admin", method: put, path: "/api/v1/desk/settings", body: lowN, want: 200})
+
 	// A what-if check: flags with their evidence and the approvals the
 	// quote would need, and nothing stored.
 	var c desk.Check
@@ -692,17 +699,17 @@ func testDeskAPI(t *testing.T, dialect string) {
 	}
 	f.send(t, deskCall{as: "mgr", method: post, path: "/api/v1/desk/escalate", want: 403})
 
-	// Settings: the defaults at version 0, then a change; out-of-range
-	// values are refused, and only desk:admin may change them.
+	// Settings: version 1 (the lowered minimum sample), then a change;
+	// out-of-range values are refused, and only desk:admin may change them.
 	var set settingsResponse
 	f.get(t, "rep", "/api/v1/desk/settings", &set)
-	if set.Version != 0 || set.Settings != desk.DefaultSettings() {
-		t.Errorf("default settings: %+v", set)
+	if set.Version != 1 || set.Settings != lowN {
+		t.Errorf("settings: %+v", set)
 	}
-	changed := desk.DefaultSettings()
+	changed := lowN
 	changed.DisclosureMonths = 6
 	decodeStrict(t, f.send(t, deskCall{as: "admin", method: put, path: "/api/v1/desk/settings", body: changed, want: 200}).body, &set)
-	if set.Version != 1 || set.Settings != changed {
+	if set.Version != 2 || set.Settings != changed {
 		t.Errorf("changed settings: %+v", set)
 	}
 	bad := changed

@@ -99,6 +99,15 @@ func reviewOf(d tandem.Doc) (desk.Review, error) {
 	if r.Actions == nil {
 		r.Actions = []desk.Action{}
 	}
+	if r.Evidence.Figures == nil {
+		r.Evidence.Figures = []desk.Figure{}
+	}
+	if r.Evidence.Flags == nil {
+		r.Evidence.Flags = []string{}
+	}
+	if r.Triggers == nil {
+		r.Triggers = []string{}
+	}
 	return r, nil
 }
 
@@ -137,19 +146,27 @@ func (s *Service) ScanReviews(ctx context.Context, a Actor) (opened, closed int,
 				continue
 			}
 			r.Outcome, r.ClosedAt = d.outcome, d.closed
-			if err := s.putReview(ctx, Actor{Name: "system:review", Remote: a.Remote}, r, doc.Version, "the deal closed "+d.outcome); err != nil {
+			switch err := s.putReview(ctx, Actor{Name: "system:review", Remote: a.Remote}, r, doc.Version, "the deal closed "+d.outcome); {
+			case tandem.ErrorCode(err) == tandem.ECONFLICT:
+				// Someone saved the review meanwhile; the next scan fills it.
+			case err != nil:
 				return opened, closed, err
+			default:
+				closed++
 			}
-			closed++
 		case !has && (d.outcome == "open" || d.outcome == ""):
 			reasons := t.Fire(d.fire)
 			if len(reasons) == 0 {
 				continue
 			}
-			if err := s.openReview(ctx, a, d, reasons); err != nil {
+			switch err := s.openReview(ctx, a, d, reasons); {
+			case tandem.ErrorCode(err) == tandem.ECONFLICT:
+				// Another scan opened it at the same moment.
+			case err != nil:
 				return opened, closed, err
+			default:
+				opened++
 			}
-			opened++
 		}
 	}
 	return opened, closed, nil
@@ -293,11 +310,12 @@ type Agenda struct {
 	Items   []AgendaItem `json:"items"`
 }
 
-// ReviewAgenda opens any reviews the triggers call for, then lists for the
-// first meeting on or after date every review whose deal is still open or
-// that has open actions, largest deals first.
+// ReviewAgenda opens any reviews the triggers call for (as the system, not
+// the reader: reading the agenda is not a decision of theirs), then lists
+// for the first meeting on or after date every review whose deal is still
+// open or that has open actions, largest deals first.
 func (s *Service) ReviewAgenda(ctx context.Context, a Actor, date time.Time) (*Agenda, error) {
-	if _, _, err := s.ScanReviews(ctx, a); err != nil {
+	if _, _, err := s.ScanReviews(ctx, Actor{Name: "system:review", Remote: a.Remote}); err != nil {
 		return nil, err
 	}
 	t, _, err := s.ReviewTriggers(ctx)
@@ -363,8 +381,12 @@ func (s *Service) ReviewReport(ctx context.Context, from, to time.Time) (*Review
 		return nil, err
 	}
 	reviewed := map[string]bool{}
+	var since time.Time // when the first review opened
 	for _, d := range docs {
 		reviewed[d.Ref] = true
+		if r, err := reviewOf(d); err == nil && (since.IsZero() || r.OpenedAt.Before(since)) {
+			since = r.OpenedAt
+		}
 	}
 	set, _, err := s.DeskSettings(ctx)
 	if err != nil {
@@ -397,6 +419,9 @@ func (s *Service) ReviewReport(ctx context.Context, from, to time.Time) (*Review
 			"Win rate = won / (won + lost) over closed deals; open deals are not losses.",
 			"Similar deals are closed deals the current triggers fire on that have no review record.",
 		},
+	}
+	if !since.IsZero() {
+		out.Notes = append(out.Notes, fmt.Sprintf("The first review opened on %s; deals closed before it could not have been reviewed and differ in time as well. Set the window's start to that day to compare only deals closed since.", since.Format(time.DateOnly)))
 	}
 	return out, nil
 }
