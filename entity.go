@@ -139,7 +139,8 @@ func (c *Catalog) Names() []string {
 }
 
 // NewCatalog returns the canonical data contract of DESIGN §4.1, extended with
-// line items, adoptions, support tickets, churn events and the glossary.
+// line items, deal-desk quotes and their lines, adoptions, support tickets,
+// churn events and the glossary.
 func NewCatalog() *Catalog {
 	id := Column{Name: "id", Kind: KindText, Required: true, Doc: "unique identifier"}
 	optID := Column{Name: "id", Kind: KindText, Doc: "identifier; derived from the key columns when absent"}
@@ -194,6 +195,21 @@ func NewCatalog() *Catalog {
 		{Name: "line_items", Doc: "products on a deal with quantity and price", Columns: []Column{
 			id, ref("deal_id", "deals", true), ref("product_id", "products", true),
 			{Name: "quantity", Kind: KindFloat, NonNegative: true, Doc: "quantity"}, money("unit_price", "price per unit"), money("amount", "line total"),
+		}},
+		{Name: "quotes", Referenced: true, Doc: "deal-desk quotes from a CPQ or CRM; each becomes a versioned desk quote with its lines", Columns: []Column{
+			id, ref("deal_id", "deals", true),
+			{Name: "term_months", Kind: KindInt, NonNegative: true, Doc: "contract term in months (1 to 120; empty: 12)"},
+			enum("billing", "monthly", "quarterly", "annual", "upfront"),
+			{Name: "payment_terms_days", Kind: KindInt, NonNegative: true, Doc: "net payment terms in days (0 to 365; \"Net 30\" and \"Due on receipt\" are read too)"},
+			text("nonstandard_terms", "terms outside the standard contract, in words"), text("currency", "ISO currency code"),
+			list("promises", "", "features promised to the customer, ';'-separated FEATURE@YYYY-MM-DD (feature id or name)"),
+			date("created", "when the quote was created"),
+		}},
+		{Name: "quote_lines", Doc: "products on a quote: quantity, list price, discount and net price per unit per year", Columns: []Column{
+			id, ref("quote_id", "quotes", true), ref("product_id", "products", true),
+			{Name: "quantity", Kind: KindFloat, NonNegative: true, Doc: "quantity (above 0; empty: 1)"}, money("list_price", "list price per unit per year (empty: the product's price)"),
+			{Name: "discount", Kind: KindFloat, NonNegative: true, Doc: "discount off the list price, in percent (0 to 100)"},
+			money("net_price", "price per unit per year after the discount"),
 		}},
 		{Name: "subscriptions", Referenced: true, Doc: "subscriptions and renewals", Columns: []Column{
 			id, ref("account_id", "accounts", true), date("start", "start date (required unless tenure_months is given)"), date("end", "end date"),
@@ -292,4 +308,29 @@ func ParseBool(s string) (v, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// ParsePromise reads one item of a quote's promises column,
+// "FEATURE@YYYY-MM-DD": the feature's id or name, and the promised date.
+// The last "@" separates them, so a feature name may contain one.
+func ParsePromise(item string) (feature string, date time.Time, err error) {
+	item = strings.TrimSpace(item)
+	i := strings.LastIndex(item, "@")
+	if i < 0 {
+		return "", time.Time{}, fmt.Errorf("promise %q is not FEATURE@YYYY-MM-DD", item)
+	}
+	feature = strings.TrimSpace(item[:i])
+	if feature == "" {
+		return "", time.Time{}, fmt.Errorf("promise %q names no feature (FEATURE@YYYY-MM-DD)", item)
+	}
+	date, err = time.Parse(time.DateOnly, strings.TrimSpace(item[i+1:]))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("promise %q: the date is not YYYY-MM-DD", item)
+	}
+	return feature, date, nil
+}
+
+// FormatPromise writes a promise item the way ParsePromise reads it.
+func FormatPromise(feature string, date time.Time) string {
+	return feature + "@" + date.UTC().Format(time.DateOnly)
 }

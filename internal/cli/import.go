@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -8,7 +9,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/analytics"
 	"github.com/tandemhq/tandem/internal/importer"
+	"github.com/tandemhq/tandem/internal/service"
+	"github.com/tandemhq/tandem/internal/sqldb"
 )
 
 // maxListed caps each list in the text summary; --json has everything.
@@ -35,13 +39,20 @@ Entities: ` + strings.Join(a.catalog.Names(), ", ") + `
 
 The format (tandem, salesforce, hubspot, csv) is detected from the header
 unless --format is given. Columns that are not mapped to a canonical column
-are kept as attributes (attr.<column>) and can be filtered and grouped on.`,
+are kept as attributes (attr.<column>) and can be filtered and grouped on.
+
+After an import of quotes or quote_lines commits, every imported quote is
+synced into the deal desk as a versioned quote (a new version only when it
+changed); the summary says how many were created, versioned or unchanged,
+and lists the quotes that could not be synced. Import quotes, then
+quote_lines.`,
 		Example: `  tandem import accounts accounts.csv --map id=account --map name=account --map industry=sector
   tandem import deals opportunities.csv                     # Salesforce Data Loader export, detected
   tandem import deals pipeline.csv --map id=opportunity_id --map stage=deal_stage --value stage:Engaging=Negotiation
   tandem import subscriptions telco.csv --map id=customerID --map account_id=customerID \
       --feature-columns OnlineSecurity,TechSupport --truthy Yes
-  tandem import usage usage.csv --on-duplicate keep-all --dry-run`,
+  tandem import usage usage.csv --on-duplicate keep-all --dry-run
+  tandem import quotes SBQQ__Quote__c.csv && tandem import quote_lines SBQQ__QuoteLine__c.csv`,
 		Args: cobra.ExactArgs(2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
@@ -86,6 +97,10 @@ are kept as attributes (attr.<column>) and can be filtered and grouped on.`,
 				bar.Finish()
 				fmt.Fprintln(a.stderr)
 			}
+			var serr error
+			if ierr == nil && sum != nil && sum.Committed && (args[0] == "quotes" || args[0] == "quote_lines") {
+				serr = a.syncQuotes(cmd.Context(), db, sum)
+			}
 			if sum != nil {
 				if a.jsonOut {
 					if err := a.printJSON(sum); err != nil {
@@ -95,7 +110,10 @@ are kept as attributes (attr.<column>) and can be filtered and grouped on.`,
 					a.printSummary(sum)
 				}
 			}
-			return ierr
+			if ierr != nil {
+				return ierr
+			}
+			return serr
 		},
 	}
 	f := cmd.Flags()
@@ -112,6 +130,21 @@ are kept as attributes (attr.<column>) and can be filtered and grouped on.`,
 	f.BoolVar(&opt.NoCreate, "no-create", false, "unknown product and feature names are errors instead of new catalog entries")
 	f.BoolVar(&opt.DryRun, "dry-run", false, "validate and report without writing")
 	return cmd
+}
+
+// syncQuotes syncs the imported quotes into the deal desk after a committed
+// import and records the result in the summary. The rows stay imported
+// whatever happens here; a store failure is returned (exit status
+// non-zero) and importing the file again retries the sync.
+func (a *app) syncQuotes(ctx context.Context, db *sqldb.DB, sum *importer.Summary) error {
+	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), "", time.Now)
+	res, err := svc.SyncImportedQuotes(ctx, service.Actor{Name: a.actorName()})
+	if err != nil {
+		res.Problems = append(res.Problems, "the deal desk sync stopped: "+err.Error())
+		err = fmt.Errorf("%s were imported, but syncing quotes into the deal desk failed (import the file again to retry): %w", sum.Entity, err)
+	}
+	sum.Quotes = &res
+	return err
 }
 
 func parseMaps(maps []string) ([]importer.Mapping, error) {
@@ -203,6 +236,10 @@ func (a *app) printSummary(s *importer.Summary) {
 	})
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, "  skipped %d duplicate rows (--on-duplicate)\n", s.Skipped)
+	}
+	if q := s.Quotes; q != nil {
+		fmt.Fprintf(w, "  deal desk: %d quotes created, %d new versions, %d unchanged\n", q.Created, q.Versioned, q.Unchanged)
+		list("quotes not synced", len(q.Problems), func(i int) string { return q.Problems[i] })
 	}
 	if len(s.Errors) > 0 {
 		// Every bad row goes to stderr, uncapped: the user must see them all.

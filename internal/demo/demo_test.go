@@ -91,13 +91,17 @@ func TestIntegrity(t *testing.T) {
 // value types by kind, required columns, enums, non-negative numbers, unique
 // ids, and references to rows written earlier.
 func checkRecords(t *testing.T, ds *dataset) {
-	if !slices.Equal(ds.m.order, ds.cat.Names()) {
-		t.Errorf("entities written in order %v, want %v", ds.m.order, ds.cat.Names())
+	// The demo generates no imported quotes (a CPQ's export): deal-desk
+	// quotes are made in the desk.
+	notGenerated := []string{"quotes", "quote_lines"}
+	want := slices.DeleteFunc(ds.cat.Names(), func(n string) bool { return slices.Contains(notGenerated, n) })
+	if !slices.Equal(ds.m.order, want) {
+		t.Errorf("entities written in order %v, want %v", ds.m.order, want)
 	}
 	ids := map[string]map[string]bool{}
 	for _, e := range ds.cat.Entities() {
 		rows := ds.m.rows[e.Name]
-		if len(rows) == 0 {
+		if len(rows) == 0 && !slices.Contains(notGenerated, e.Name) {
 			t.Errorf("%s: no rows", e.Name)
 		}
 		if ds.stats.Rows[e.Name] != len(rows) {

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/tandemhq/tandem"
@@ -63,6 +64,19 @@ func sourceNames(format, entity string) map[string][]string {
 				"id": {"id", "leadid"}, "created": {"createddate"}, "source": {"leadsource"},
 				"status": {"status", "leadstatus"}, "account_id": {"convertedaccountid"}, "rep_id": {"ownerid", "leadowner"},
 			}
+		case "quotes": // Salesforce CPQ: SBQQ__Quote__c
+			return map[string][]string{
+				"id": {"id", "quoteid"}, "deal_id": {"sbqqopportunity2c", "sbqqopportunityc", "opportunityid"},
+				"term_months": {"sbqqsubscriptiontermc"}, "billing": {"sbqqbillingfrequencyc"},
+				"payment_terms_days": {"sbqqpaymenttermsc"}, "created": {"createddate"}, "currency": {"currencyisocode"},
+			}
+		case "quote_lines": // Salesforce CPQ: SBQQ__QuoteLine__c
+			return map[string][]string{
+				"id": {"id", "quotelineid"}, "quote_id": {"sbqqquotec", "quoteid"},
+				"product_id": {"sbqqproductc", "sbqqproductcodec", "sbqqproductnamec"},
+				"quantity":   {"sbqqquantityc"}, "list_price": {"sbqqlistpricec"},
+				"discount": {"sbqqdiscountc"}, "net_price": {"sbqqnetpricec"},
+			}
 		}
 	case FormatHubSpot:
 		switch entity {
@@ -80,9 +94,45 @@ func sourceNames(format, entity string) map[string][]string {
 				"employees": {"numberofemployees"}, "revenue": {"annualrevenue"}, "region": {"countryregion", "country"},
 				"created": {"createdate"},
 			}
+		case "quotes":
+			// A quote export carries its deal as an association; HubSpot
+			// quotes have no term, billing or payment terms of their own,
+			// so those fill from portal-defined properties when present.
+			return map[string][]string{
+				"id":      {"recordid", "hsobjectid", "quoteid"},
+				"deal_id": {"associateddealids", "associateddealid", "dealid", "hsdealid", "associateddeal"},
+				"created": {"createdate", "hscreatedate"}, "currency": {"hscurrency", "currency", "currencycode"},
+				"term_months":        {"termmonths", "contractterm", "contracttermmonths"},
+				"billing":            {"billingfrequency", "recurringbillingfrequency"},
+				"payment_terms_days": {"paymentterms", "hspaymentterms"},
+			}
+		case "quote_lines":
+			// HubSpot line items: price is the list price per unit and
+			// hs_discount_percentage the discount. amount (labelled "Net
+			// price") is the line's total, so the plan derives the net
+			// price per unit from it (see claimLineAmount); it and the
+			// fixed "discount" amount never fill a column by their names.
+			return map[string][]string{
+				"id":         {"recordid", "hsobjectid", "lineitemid"},
+				"quote_id":   {"associatedquoteids", "associatedquoteid", "hsquoteid", "quoteid", "associatedquote"},
+				"product_id": {"hsproductid", "productid", "name"},
+				"quantity":   {"quantity"}, "list_price": {"price", "unitprice"},
+				"discount": {"hsdiscountpercentage", "discountpercentage"},
+			}
 		}
 	}
 	return nil
+}
+
+// selfMatch reports whether a canonical column is filled from a header of
+// its own name when the format's source names do not match. HubSpot line
+// items are the exception: their "Discount" is an amount off, not a
+// percentage, and their "Net price" a line total, not a price per unit.
+func selfMatch(format, entity, column string) bool {
+	if format == FormatHubSpot && entity == "quote_lines" {
+		return column != "discount" && column != "net_price"
+	}
+	return true
 }
 
 // Markers: header keys that identify an export's origin.
@@ -95,10 +145,19 @@ func formatMarkers(format string) []string {
 			"isactive", "userroleid", "profileid", "username", "convertedaccountid", "isconverted"}
 	case FormatHubSpot:
 		return []string{"recordid", "hsobjectid", "dealstage", "dealname", "closedlostreason",
-			"associatedcompany", "pipeline", "createdate", "dealowner", "hubspotownerid", "companyname"}
+			"associatedcompany", "pipeline", "createdate", "dealowner", "hubspotownerid", "companyname",
+			"hstitle", "hsquoteamount", "hsexpirationdate", "hsquotenumber", "hscreatedate", "hscurrency",
+			"associateddeal", "associateddealids", "associatedquote", "associatedquoteids",
+			"hsproductid", "hsdiscountpercentage", "hslineitemcurrencycode", "hsrecurringbillingperiod", "recurringbillingfrequency"}
 	}
 	return nil
 }
+
+// cpqPrefix starts the header key of every Salesforce CPQ field
+// (SBQQ__Quote__c folds to "sbqqquotec"): each such header counts as a
+// Salesforce marker, so CPQ exports are recognized by their fields
+// whichever of them were exported.
+const cpqPrefix = "sbqq"
 
 // hubspotStage returns the stage a HubSpot stage-entry header names: API
 // names ("hs_date_entered_closedwon") or UI labels ("Date entered "Closed Won
@@ -135,6 +194,12 @@ func DetectFormat(e *tandem.Entity, header []string) string {
 			keys["hsdateentered"] = true
 		}
 	}
+	cpq := 0
+	for k := range keys {
+		if strings.HasPrefix(k, cpqPrefix) {
+			cpq++
+		}
+	}
 	best, bestScore := FormatCSV, 1
 	for _, f := range []string{FormatSalesforce, FormatHubSpot} {
 		score := 0
@@ -146,6 +211,9 @@ func DetectFormat(e *tandem.Entity, header []string) string {
 		if f == FormatHubSpot && keys["hsdateentered"] {
 			score += 2
 		}
+		if f == FormatSalesforce {
+			score += cpq
+		}
 		if score > bestScore {
 			best, bestScore = f, score
 		}
@@ -154,6 +222,63 @@ func DetectFormat(e *tandem.Entity, header []string) string {
 		return FormatTandem
 	}
 	return best
+}
+
+// canonicalValue rewrites a CRM's spelling of a value into the one the
+// column reads, after --value maps and before the value is converted: deal
+// types, billing frequencies and payment terms. ok is false when it has
+// nothing to say about the value.
+func canonicalValue(entity, column, v string) (string, bool) {
+	switch {
+	case entity == "deals" && column == "type":
+		return dealType(v)
+	case entity == "quotes" && column == "billing":
+		return billingFrequency(v)
+	case entity == "quotes" && column == "payment_terms_days":
+		return paymentTermsDays(v)
+	}
+	return "", false
+}
+
+// billingFrequency maps billing frequencies as Salesforce CPQ
+// (SBQQ__BillingFrequency__c: Monthly, Quarterly, Annual) and HubSpot
+// (recurringbillingfrequency: monthly, quarterly, annually) spell them onto
+// the canonical four. Semiannual, biennial and invoice plans have no
+// canonical equivalent: they stay as written, so the import reports them
+// and --value billing:Semiannual=annual decides.
+func billingFrequency(v string) (string, bool) {
+	switch tandem.NormalizeName(v) {
+	case "monthly", "month", "permonth":
+		return "monthly", true
+	case "quarterly", "quarter", "perquarter":
+		return "quarterly", true
+	case "annual", "annually", "yearly", "year", "peryear":
+		return "annual", true
+	case "upfront", "prepaid", "paidupfront", "paidinfull":
+		return "upfront", true
+	}
+	return "", false
+}
+
+// paymentTermsDays reads payment terms as CPQ picklists write them ("Net
+// 30", "Net 45", "Due on Receipt") or as "30 days": the number of days,
+// receipt being 0.
+func paymentTermsDays(v string) (string, bool) {
+	k := tandem.NormalizeName(v)
+	switch k {
+	case "dueonreceipt", "dueuponreceipt", "uponreceipt", "onreceipt", "immediate", "immediately":
+		return "0", true
+	}
+	rest, net := strings.CutPrefix(k, "net")
+	rest, days := strings.CutSuffix(rest, "days")
+	if !net && !days {
+		return "", false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 0 || rest == "" || rest[0] == '+' {
+		return "", false
+	}
+	return strconv.Itoa(n), true
 }
 
 // dealTypes maps the deal types CRMs ship with onto the canonical three.

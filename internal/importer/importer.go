@@ -91,6 +91,21 @@ type Summary struct {
 	Created    []Created          `json:"created"`
 	Duplicates []Duplicate        `json:"duplicates"`
 	Errors     []RowError         `json:"errors"`
+	// Quotes is what the deal desk made of the imported quotes after a
+	// committed import of quotes or quote_lines; nil for other imports,
+	// dry runs and failed imports. The importer leaves it to the caller,
+	// which runs the sync after the commit.
+	Quotes *QuoteSync `json:"quotes,omitempty"`
+}
+
+// QuoteSync counts what syncing imported quotes into the deal desk did:
+// desk quotes created, quotes given a new version, quotes already up to
+// date, and the quotes that could not be synced, one sentence each.
+type QuoteSync struct {
+	Created   int      `json:"created"`
+	Versioned int      `json:"versioned"`
+	Unchanged int      `json:"unchanged"`
+	Problems  []string `json:"problems"`
 }
 
 // Normalization is a value the import had to reinterpret: a name matched to

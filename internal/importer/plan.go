@@ -56,6 +56,7 @@ type plan struct {
 	feats  []childCol // --feature-columns
 
 	isWon, isClosed int // Salesforce IsWon and IsClosed columns, -1 if absent
+	lineAmount      int // HubSpot line item total the net price derives from, -1 if absent
 	values          map[string]map[string]string
 	refs            map[string]*refIndex
 	subAccounts     map[string]string
@@ -81,7 +82,7 @@ type plan struct {
 
 func newPlan(ctx context.Context, im *Importer, e *tandem.Entity, header []string, format string, opt Options, dates *DateParser) (*plan, error) {
 	p := &plan{
-		im: im, e: e, opt: opt, dates: dates, header: header, isWon: -1, isClosed: -1,
+		im: im, e: e, opt: opt, dates: dates, header: header, isWon: -1, isClosed: -1, lineAmount: -1,
 		values: map[string]map[string]string{}, refs: map[string]*refIndex{},
 		firstLine: map[string]int{}, dupLines: map[string][]int{},
 		normalized: map[[3]string]*Normalization{}, created: map[[2]string]*Created{}, adopted: map[string]bool{},
@@ -122,13 +123,20 @@ func newPlan(ctx context.Context, im *Importer, e *tandem.Entity, header []strin
 		p.cols[ci].src, p.cols[ci].srcName = si, header[si]
 		used[si] = true
 	}
+	if e.Name == "quote_lines" && format == FormatHubSpot {
+		p.claimLineAmount(folded, used)
+	}
 	names := sourceNames(format, e.Name)
 	for i := range p.cols {
 		c := &p.cols[i]
 		if c.src >= 0 {
 			continue
 		}
-		for _, cand := range append(names[c.col.Name], headerKey(c.col.Name)) {
+		cands := names[c.col.Name]
+		if selfMatch(format, e.Name, c.col.Name) {
+			cands = append(cands[:len(cands):len(cands)], headerKey(c.col.Name))
+		}
+		for _, cand := range cands {
 			if si, ok := folded[cand]; ok && !used[si] {
 				c.src, c.srcName = si, header[si]
 				used[si] = true
@@ -213,7 +221,7 @@ func newPlan(ctx context.Context, im *Importer, e *tandem.Entity, header []strin
 			}
 		}
 	}
-	if len(p.feats) > 0 {
+	if len(p.feats) > 0 || e.Name == "quotes" && p.colSrc("promises") >= 0 {
 		if err := p.loadRef(ctx, "features"); err != nil {
 			return nil, err
 		}
@@ -329,13 +337,11 @@ func (p *plan) convertRow(line int, rec []string, report bool) ([]any, bool) {
 			vals[i] = nil
 			continue
 		}
-		if c.col.Name == "type" && p.e.Name == "deals" {
-			if t, known := dealType(raw); known && t != strings.ToLower(raw) {
-				if report {
-					p.normalize(line, "type", raw, t)
-				}
-				raw = t
+		if t, known := canonicalValue(p.e.Name, c.col.Name, raw); known && !strings.EqualFold(t, raw) {
+			if report {
+				p.normalize(line, c.col.Name, raw, t)
 			}
+			raw = t
 		}
 		v, err := convert(c.col, raw, p.dates)
 		if err != nil {
@@ -426,6 +432,10 @@ func (p *plan) row(ctx context.Context, line int, rec []string) error {
 		if isEmpty(vals[si]) && isEmpty(vals[ti]) {
 			p.errorf(line, p.cols[si].srcName, "", "a subscription needs start or tenure_months")
 		}
+	case "quotes":
+		p.checkQuote(line, vals)
+	case "quote_lines":
+		p.checkQuoteLine(line, rec, vals)
 	}
 	// Rows with ids of their own are checked for duplicates before their
 	// references are resolved, so a skipped row creates no catalog entry.

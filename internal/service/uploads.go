@@ -252,6 +252,9 @@ func (s *Service) Preview(ctx context.Context, owner, id string, req ImportReque
 // Import imports a staged upload (all or nothing), records it in the audit
 // log in the same transaction, and removes the staged file on success. A
 // file with bad rows is EINVALID with the summary listing every problem.
+// After a committed import of quotes or quote_lines the imported quotes
+// are synced into the deal desk (SyncImportedQuotes), and the summary's
+// Quotes says how that went.
 func (s *Service) Import(ctx context.Context, a Actor, owner, id string, req ImportRequest) (*importer.Summary, error) {
 	u, err := s.Staged(ctx, owner, id)
 	if err != nil {
@@ -273,5 +276,20 @@ func (s *Service) Import(ctx context.Context, a Actor, owner, id string, req Imp
 	}
 	os.Remove(data)
 	os.Remove(meta)
+	if sum.Committed && (entity == "quotes" || entity == "quote_lines") {
+		sum.Quotes = s.syncAfterImport(ctx, a)
+	}
 	return sum, nil
+}
+
+// syncAfterImport syncs imported quotes into the desk after a committed
+// import. The import stands whatever happens here, so a failure is
+// reported with the sync's problems rather than as the import's error:
+// importing the file again retries.
+func (s *Service) syncAfterImport(ctx context.Context, a Actor) *importer.QuoteSync {
+	res, err := s.SyncImportedQuotes(ctx, a)
+	if err != nil {
+		res.Problems = append(res.Problems, "the deal desk sync stopped ("+tandem.ErrorMessage(err)+"); the rows were imported: import the file again to retry")
+	}
+	return &res
 }
