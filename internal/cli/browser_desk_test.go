@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/demo"
+	"github.com/tandemhq/tandem/internal/desk"
 	"github.com/tandemhq/tandem/internal/service"
 	"github.com/tandemhq/tandem/internal/sqldb"
 	"github.com/tandemhq/tandem/internal/testdb"
@@ -86,6 +87,13 @@ func browserDeskStore(t *testing.T, dialect string) (string, browserDeskCast) {
 	actor := service.Actor{Name: "test"}
 	c := browserDeskCast{admin: "admin@example.com"}
 	if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: c.admin, Name: "Ana Admin", Role: tandem.RoleAdmin, Password: stackPassword}, true); err != nil {
+		t.Fatal(err)
+	}
+	// Small demo data: bands from fewer won deals than the default minimum
+	// sample raise no discount flag, so the minimum comes down.
+	lowN := desk.DefaultSettings()
+	lowN.MinN = 10
+	if _, err := svc.PutDeskSettings(ctx, actor, lowN); err != nil {
 		t.Fatal(err)
 	}
 	users, err := svc.CreateRepUsers(ctx, actor, "reps.example.com", stackPassword)

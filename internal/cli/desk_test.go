@@ -277,6 +277,9 @@ rules:
 		t.Fatal(err)
 	}
 	product := draft.Lines[0].Product
+	// Small demo data: bands from fewer won deals than the default minimum
+	// sample raise no discount flag, so the minimum comes down first.
+	tandemOK("desk", "settings", "--min-n", "10")
 	var c desk.Check
 	tandemJSON(&c, "desk", "check", "--deal", p.deal, "--line", product+":10::45", "--payment-days", "90")
 	if c.Match.Archetype == "" || c.Match.Reason == "" || len(c.Lines) != 1 || c.Lines[0].Position == "" {
@@ -452,8 +455,9 @@ rules:
 		t.Errorf("approvals list after the rejection:\n%s", out)
 	}
 
-	// Settings: shown, changed, refused out of range.
-	if out := tandemOK("desk", "settings"); !strings.Contains(out, "the defaults") || !regexp.MustCompile(`disclosure months\s+4`).MatchString(out) {
+	// Settings: shown (version 1 from the lowered minimum sample),
+	// changed, refused out of range.
+	if out := tandemOK("desk", "settings"); !strings.Contains(out, "version 1") || !regexp.MustCompile(`disclosure months\s+4`).MatchString(out) {
 		t.Errorf("settings:\n%s", out)
 	}
 	tandemOK("desk", "settings", "--disclosure-months", "6")
@@ -462,7 +466,7 @@ rules:
 		Settings desk.Settings `json:"settings"`
 	}
 	tandemJSON(&set, "desk", "settings")
-	if set.Version != 1 || set.Settings.DisclosureMonths != 6 || set.Settings.MinN != 30 {
+	if set.Version != 2 || set.Settings.DisclosureMonths != 6 || set.Settings.MinN != 10 {
 		t.Errorf("settings after a change: %+v", set)
 	}
 	tandemFails(2, "min_n", "desk", "settings", "--min-n", "1")
