@@ -30,37 +30,9 @@ func dealLabel(d service.Ref) string {
 	return fmt.Sprintf("%s (%s)", d.ID, d.Name)
 }
 
-// formatFigure renders a desk figure as the desk's pages do: value, 95%
-// interval and n, or only "insufficient data (n=…)" below the minimum
-// sample, never a bare number.
-func formatFigure(f desk.Figure) string {
-	if f.Insufficient {
-		return fmt.Sprintf("insufficient data (n=%d)", f.N)
-	}
-	s := figureNumber(f.Unit, f.Value)
-	if f.CILow != f.Value || f.CIHigh != f.Value {
-		s += " [" + figureNumber(f.Unit, f.CILow) + ", " + figureNumber(f.Unit, f.CIHigh) + "]"
-	}
-	return s + " n=" + strconv.Itoa(f.N)
-}
-
-// figureNumber renders one number of a figure in its unit. A "pp" figure
-// is already in percentage points, a "percent" one in percent.
-func figureNumber(unit string, v float64) string {
-	switch unit {
-	case "proportion", "money", "days":
-		return analytics.FormatNumber(unit, v)
-	case "pp":
-		return fmt.Sprintf("%+.1f pp", v)
-	case "percent":
-		return percent(v)
-	case "hours":
-		return strconv.FormatFloat(v, 'f', 0, 64) + " h"
-	case "count":
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
+// formatFigure renders a desk figure as every interface does
+// (desk.FigureText).
+func formatFigure(f desk.Figure) string { return desk.FigureText(f) }
 
 // labelled prefixes a figure with its label and follows it with its note,
 // which carries the definition (and says when a bracket is a P25–P75

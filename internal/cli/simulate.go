@@ -94,42 +94,19 @@ func printSimulation(w io.Writer, sim *desk.Simulation) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "level\trules\tquotes needing it\tapproval steps")
 	for _, l := range sim.Levels {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\n", l.Level, strings.Join(l.Rules, ", "), simFigureText(l.Quotes), l.Approvals)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\n", l.Level, strings.Join(l.Rules, ", "), formatFigure(l.Quotes), l.Approvals)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s: %s\n", sim.Wait.Label, simFigureText(sim.Wait))
+	fmt.Fprintf(w, "\n%s: %s\n", sim.Wait.Label, formatFigure(sim.Wait))
 	for _, s := range []desk.Side{sim.Needed, sim.NotNeeded} {
-		fmt.Fprintf(w, "%s: %s\n", s.WinRate.Label, simFigureText(s.WinRate))
-		fmt.Fprintf(w, "%s: %s\n", s.Discount.Label, simFigureText(s.Discount))
+		fmt.Fprintf(w, "%s: %s\n", s.WinRate.Label, formatFigure(s.WinRate))
+		fmt.Fprintf(w, "%s: %s\n", s.Discount.Label, formatFigure(s.Discount))
 	}
-	fmt.Fprintf(w, "%s: %s\n\n", sim.Difference.Label, simFigureText(sim.Difference))
+	fmt.Fprintf(w, "%s: %s\n\n", sim.Difference.Label, formatFigure(sim.Difference))
 	for _, n := range sim.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
-}
-
-// simFigureText renders a desk figure as the CLI prints every figure: the
-// value with its 95% interval and n, or "insufficient data (n=…)".
-func simFigureText(f desk.Figure) string {
-	if f.Insufficient {
-		return fmt.Sprintf("insufficient data (n=%d)", f.N)
-	}
-	v := func(x float64) string {
-		switch f.Unit {
-		case "proportion":
-			return fmt.Sprintf("%.1f%%", 100*x)
-		case "pp":
-			return fmt.Sprintf("%+.1f pp", x)
-		case "percent":
-			return fmt.Sprintf("%.1f%%", x)
-		case "money":
-			return fmt.Sprintf("%.0f", x)
-		default:
-			return fmt.Sprintf("%.1f %s", x, f.Unit)
-		}
-	}
-	return fmt.Sprintf("%s (95%% CI %s to %s, n=%d)", v(f.Value), v(f.CILow), v(f.CIHigh), f.N)
 }

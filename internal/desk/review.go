@@ -3,7 +3,6 @@ package desk
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ type ReviewDeal struct {
 func (t *Triggers) Fire(d ReviewDeal) []string {
 	var out []string
 	if t.MinAmount > 0 && d.Amount >= t.MinAmount {
-		out = append(out, fmt.Sprintf("deal size %s is at least %s", thousands(d.Amount), thousands(t.MinAmount)))
+		out = append(out, fmt.Sprintf("deal size %s is at least %s", UnitText("money", d.Amount), UnitText("money", t.MinAmount)))
 	}
 	for _, v := range t.Verticals {
 		if v != "" && strings.EqualFold(v, strings.TrimSpace(d.Industry)) {
@@ -106,24 +105,6 @@ func (t *Triggers) Fire(d ReviewDeal) []string {
 		out = append(out, "special request: "+strings.TrimSpace(d.Special))
 	}
 	return out
-}
-
-// thousands writes a whole amount with comma separators: 983,450.
-func thousands(x float64) string {
-	s := strconv.FormatFloat(x, 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // NextMeeting returns the first meeting day on or after the day of t.

@@ -89,35 +89,8 @@ type figView struct {
 	Insufficient      bool
 }
 
-// figureText renders a figure as "value [low, high] n=N", or "insufficient
-// data (n=N)" below its minimum sample: never a bare number.
-func figureText(f desk.Figure) string {
-	if f.Insufficient {
-		return fmt.Sprintf("insufficient data (n=%d)", f.N)
-	}
-	s := unitText(f.Unit, f.Value)
-	if f.CILow != f.Value || f.CIHigh != f.Value {
-		s += " [" + unitText(f.Unit, f.CILow) + ", " + unitText(f.Unit, f.CIHigh) + "]"
-	}
-	return s + " n=" + strconv.Itoa(f.N)
-}
-
-// unitText renders one number of a figure in its unit.
-func unitText(unit string, v float64) string {
-	switch unit {
-	case "proportion", "money", "days":
-		return analytics.FormatNumber(unit, v)
-	case "pp":
-		return fmt.Sprintf("%+.1f pp", v)
-	case "percent":
-		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
-	case "hours":
-		return strconv.FormatFloat(v, 'f', 0, 64) + " h"
-	case "count":
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
+// figureText renders a figure as every interface does (desk.FigureText).
+func figureText(f desk.Figure) string { return desk.FigureText(f) }
 
 func figureView(f desk.Figure) figView {
 	return figView{Label: f.Label, Text: figureText(f), Note: f.Note, Insufficient: f.Insufficient}
@@ -140,7 +113,7 @@ func bandText(unit string, b desk.Band, minN int) string {
 	case b.N < minN:
 		return fmt.Sprintf("insufficient data (n=%d)", b.N)
 	}
-	return fmt.Sprintf("%s–%s (median %s, n=%d)", unitText(unit, b.P25), unitText(unit, b.P75), unitText(unit, b.Median), b.N)
+	return fmt.Sprintf("%s–%s (median %s, n=%d)", desk.UnitText(unit, b.P25), desk.UnitText(unit, b.P75), desk.UnitText(unit, b.Median), b.N)
 }
 
 // money renders an amount with thousands separators and the currency.
