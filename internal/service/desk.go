@@ -677,10 +677,7 @@ func (st *deskState) resolveQuote(q *tandem.Quote) error {
 	var problems []string
 	for i := range q.Lines {
 		l := &q.Lines[i]
-		p, ok := st.products[strings.TrimSpace(l.Product)]
-		if !ok {
-			p, ok = st.products[fold(l.Product)]
-		}
+		p, ok := lookupName(st.products, l.Product)
 		if !ok {
 			if strings.TrimSpace(l.Product) != "" {
 				problems = append(problems, fmt.Sprintf("lines[%d].product: no product %q in the catalog", i, l.Product))
@@ -694,10 +691,7 @@ func (st *deskState) resolveQuote(q *tandem.Quote) error {
 	}
 	for i := range q.Promises {
 		pr := &q.Promises[i]
-		f, ok := st.features[strings.TrimSpace(pr.Feature)]
-		if !ok {
-			f, ok = st.features[fold(pr.Feature)]
-		}
+		f, ok := lookupName(st.features, pr.Feature)
 		if !ok {
 			if strings.TrimSpace(pr.Feature) != "" {
 				problems = append(problems, fmt.Sprintf("promises[%d].feature: no feature %q in the catalog", i, pr.Feature))
@@ -716,6 +710,15 @@ func (st *deskState) resolveQuote(q *tandem.Quote) error {
 		return tandem.Errorf(tandem.EINVALID, "%s: %s", desk.QuoteName(q), strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// lookupName finds a catalog entry by id, then by folded name or alias.
+func lookupName[T any](m map[string]T, name string) (T, bool) {
+	if v, ok := m[strings.TrimSpace(name)]; ok {
+		return v, true
+	}
+	v, ok := m[fold(name)]
+	return v, ok
 }
 
 // dealFacts is what the desk needs of a deal.
