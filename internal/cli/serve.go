@@ -38,6 +38,7 @@ type serveOptions struct {
 	smtpFrom       string
 	smtpUser       string
 	escalateEvery  time.Duration
+	reviewEvery    time.Duration
 }
 
 // addServeFlags registers the server flags on cmd.
@@ -57,6 +58,7 @@ func (o *serveOptions) addServeFlags(cmd *cobra.Command) {
 	f.StringVar(&o.smtpFrom, "smtp-from", "", "the From address of approval e-mails")
 	f.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (PLAIN auth, only over TLS or to localhost)")
 	f.DurationVar(&o.escalateEvery, "escalate-every", time.Minute, "how often approvals pending past their SLA escalate (0: never; run tandem approvals escalate instead)")
+	f.DurationVar(&o.reviewEvery, "review-scan-every", time.Hour, "how often deals the review triggers fire on get a review, and closed deals' reviews their outcome (0: never; run tandem review scan instead)")
 }
 
 // notifier builds the deal desk's notification sender from the flags and
@@ -159,7 +161,19 @@ func (a *app) serve(cmd *cobra.Command, db *sqldb.DB, o serveOptions) error {
 		bg.Go(func() { sender.Run(ctx, 15*time.Second) })
 	}
 	if o.escalateEvery > 0 {
-		bg.Go(func() { a.escalateLoop(ctx, svc, o.escalateEvery) })
+		bg.Go(func() {
+			a.every(ctx, o.escalateEvery, "escalate approvals past their SLA", func(ctx context.Context) (int, error) {
+				return svc.EscalateDue(ctx, service.Actor{Name: "system:escalation"})
+			})
+		})
+	}
+	if o.reviewEvery > 0 {
+		bg.Go(func() {
+			a.every(ctx, o.reviewEvery, "scan deals for reviews", func(ctx context.Context) (int, error) {
+				opened, closed, err := svc.ScanReviews(ctx, service.Actor{Name: "system:review"})
+				return opened + closed, err
+			})
+		})
 	}
 	return srv.Serve(ctx, o.addr, func(url string) {
 		if o.baseURL == "" {
@@ -170,21 +184,21 @@ func (a *app) serve(cmd *cobra.Command, db *sqldb.DB, o serveOptions) error {
 	})
 }
 
-// escalateLoop escalates approvals past their SLA every interval until
-// ctx ends. A failed round is logged and the next one tries again.
-func (a *app) escalateLoop(ctx context.Context, svc *service.Service, every time.Duration) {
-	t := time.NewTicker(every)
+// every runs job every interval until ctx ends, logging what it did. A
+// failed round is logged and the next one tries again.
+func (a *app) every(ctx context.Context, interval time.Duration, what string, job func(context.Context) (int, error)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := svc.EscalateDue(ctx, service.Actor{Name: "system:escalation"})
+			n, err := job(ctx)
 			if err != nil && ctx.Err() == nil {
-				a.logger.Error("escalate approvals", "error", err.Error())
+				a.logger.Error(what, "error", err.Error())
 			} else if n > 0 {
-				a.logger.Info("escalated approvals past their SLA", "count", n)
+				a.logger.Info(what, "count", n)
 			}
 		}
 	}
