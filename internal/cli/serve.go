@@ -160,6 +160,14 @@ func (a *app) serve(cmd *cobra.Command, db *sqldb.DB, o serveOptions) error {
 		svc.SetNotifier(sender.Channels)
 		bg.Go(func() { sender.Run(ctx, 15*time.Second) })
 	}
+	bg.Go(func() {
+		start := time.Now()
+		if err := svc.WarmDesk(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("build the deal desk's model", "error", err.Error())
+		} else if err == nil {
+			a.logger.Info("deal desk ready", "seconds", time.Since(start).Seconds())
+		}
+	})
 	if o.escalateEvery > 0 {
 		bg.Go(func() {
 			a.every(ctx, o.escalateEvery, "escalate approvals past their SLA", func(ctx context.Context) (int, error) {

@@ -103,7 +103,18 @@ func (s *Service) deskState(ctx context.Context) (*deskState, error) {
 		return st, nil
 	}
 	c.mu.Unlock()
-	return s.refreshDesk(ctx)
+	// The build outlives a caller that gives up (a timed-out request): it
+	// is shared work, and at the benchmark scale takes minutes.
+	return s.refreshDesk(context.WithoutCancel(ctx))
+}
+
+// WarmDesk builds the desk's state now, so the first deal check after a
+// start does not wait for it; `tandem serve` calls it in the background.
+// Unlike a check, it stops when ctx ends, so a server shutting down does
+// not wait for the build.
+func (s *Service) WarmDesk(ctx context.Context) error {
+	_, err := s.refreshDesk(ctx)
+	return err
 }
 
 // refreshDesk reloads the desk's inputs and rebuilds the state when they
