@@ -44,6 +44,7 @@ type deskCache struct {
 // deskState is everything a deal check needs, immutable once built.
 type deskState struct {
 	fingerprint  string
+	modelKey     string
 	model        *desk.Model
 	people       *desk.People
 	rules        *rules.RuleSet // nil: no rule set applied
@@ -52,10 +53,15 @@ type deskState struct {
 	products     map[string]product // by id and by folded name and alias
 	features     map[string]feature
 	// deals caches what checks read of deals, valid for the data version
-	// the state was built at (a new version builds a new state); bounded
-	// by maxDealCache.
-	deals    sync.Map // deal id → dealFacts
-	dealsLen atomic.Int64
+	// the state was built at (a new version builds a new cache); bounded
+	// by maxDealCache. States with the same model key share it.
+	deals *dealCache
+}
+
+// dealCache maps a deal id to its dealFacts.
+type dealCache struct {
+	m   sync.Map
+	len atomic.Int64
 }
 
 // maxDealCache bounds the deal facts a desk state keeps.
@@ -141,7 +147,7 @@ func (s *Service) refreshDesk(ctx context.Context) (*deskState, error) {
 		return st, nil
 	}
 	if cur != nil {
-		stamp, _, err := s.deskStamp(ctx)
+		stamp, _, _, err := s.deskStamp(ctx)
 		if err != nil {
 			return finish(nil, err)
 		}
@@ -153,12 +159,13 @@ func (s *Service) refreshDesk(ctx context.Context) (*deskState, error) {
 	if err != nil {
 		return finish(nil, err)
 	}
-	return finish(s.buildDesk(ctx, in))
+	return finish(s.buildDesk(ctx, in, cur))
 }
 
 // deskInputs are the stored documents and people the state is built from.
 type deskInputs struct {
 	fingerprint string
+	modelKey    string // the part of the fingerprint the model depends on
 	rules       *tandem.Doc
 	archetypes  []desk.Archetype
 	settings    desk.Settings
@@ -170,28 +177,36 @@ type deskInputs struct {
 // version, the document stamps of rules, settings and archetypes, and the
 // users (few, and read whole). Reps are data, so the data version covers
 // them.
-func (s *Service) deskStamp(ctx context.Context) (string, []tandem.User, error) {
+func (s *Service) deskStamp(ctx context.Context) (full, model string, users []tandem.User, err error) {
 	dv, err := s.store.DataVersion(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
-	fp := &strings.Builder{}
-	fmt.Fprintf(fp, "data %d|", dv)
-	for _, kind := range []string{tandem.DocRules, tandem.DocSettings, tandem.DocArchetype} {
-		n, err := s.store.DocsStamp(ctx, kind)
-		if err != nil {
-			return "", nil, err
-		}
-		fmt.Fprintf(fp, "%s %d|", kind, n)
-	}
-	users, err := s.store.Users(ctx)
+	stamp := func(kind string) (int64, error) { return s.store.DocsStamp(ctx, kind) }
+	settings, err := stamp(tandem.DocSettings)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
+	}
+	archetypes, err := stamp(tandem.DocArchetype)
+	if err != nil {
+		return "", "", nil, err
+	}
+	rulesStamp, err := stamp(tandem.DocRules)
+	if err != nil {
+		return "", "", nil, err
+	}
+	// The model depends on the data, the settings and the archetypes only:
+	// a new rule set or user keeps it.
+	model = fmt.Sprintf("data %d|settings %d|archetypes %d", dv, settings, archetypes)
+	fp := &strings.Builder{}
+	fmt.Fprintf(fp, "%s|rules %d|", model, rulesStamp)
+	if users, err = s.store.Users(ctx); err != nil {
+		return "", "", nil, err
 	}
 	for _, u := range users {
 		fmt.Fprintf(fp, "u %s %s %s %t %s|", u.ID, u.Email, u.Role, u.Disabled, u.Name)
 	}
-	return fp.String(), users, nil
+	return fp.String(), model, users, nil
 }
 
 // deskInputs reads everything the state is built from. The stamp is read
@@ -199,7 +214,7 @@ func (s *Service) deskStamp(ctx context.Context) (string, []tandem.User, error) 
 func (s *Service) deskInputs(ctx context.Context) (*deskInputs, error) {
 	in := &deskInputs{settings: desk.DefaultSettings()}
 	var err error
-	if in.fingerprint, in.users, err = s.deskStamp(ctx); err != nil {
+	if in.fingerprint, in.modelKey, in.users, err = s.deskStamp(ctx); err != nil {
 		return nil, err
 	}
 	if d, err := s.store.Doc(ctx, tandem.DocRules, "active", 0); err == nil {
@@ -276,15 +291,22 @@ func archetypeOf(d tandem.Doc) (desk.Archetype, error) {
 	return a, nil
 }
 
-func (s *Service) buildDesk(ctx context.Context, in *deskInputs) (*deskState, error) {
-	st := &deskState{fingerprint: in.fingerprint, settings: in.settings,
-		people: desk.NewPeople(in.reps, in.users), products: map[string]product{}, features: map[string]feature{}}
+// buildDesk builds the state from its inputs. When only the rule set or the
+// users changed since cur, the model, catalog maps and deal cache are
+// kept: rebuilding the model reads every closed deal, minutes at a million.
+func (s *Service) buildDesk(ctx context.Context, in *deskInputs, cur *deskState) (*deskState, error) {
+	st := &deskState{fingerprint: in.fingerprint, modelKey: in.modelKey, settings: in.settings,
+		people: desk.NewPeople(in.reps, in.users), products: map[string]product{}, features: map[string]feature{}, deals: &dealCache{}}
 	if in.rules != nil {
 		rs, err := s.ruleSet(*in.rules)
 		if err != nil {
 			return nil, err
 		}
 		st.rules, st.rulesVersion = rs, in.rules.Version
+	}
+	if cur != nil && cur.modelKey == in.modelKey {
+		st.model, st.products, st.features, st.deals = cur.model, cur.products, cur.features, cur.deals
+		return st, nil
 	}
 	pe, _ := s.cat.Entity("products")
 	err := s.store.Scan(ctx, "products", func(r tandem.Record) error {
@@ -741,13 +763,13 @@ type dealFacts struct {
 // dealInfoCached is dealInfo through the state's cache: a deal check reads
 // the deal and its account once per data version, not once per check.
 func (s *Service) dealInfoCached(ctx context.Context, st *deskState, id string) (dealFacts, error) {
-	if v, ok := st.deals.Load(id); ok {
+	if v, ok := st.deals.m.Load(id); ok {
 		return v.(dealFacts), nil
 	}
 	di, err := s.dealInfo(ctx, id)
-	if err == nil && st.dealsLen.Load() < maxDealCache {
-		if _, loaded := st.deals.LoadOrStore(id, di); !loaded {
-			st.dealsLen.Add(1)
+	if err == nil && st.deals.len.Load() < maxDealCache {
+		if _, loaded := st.deals.m.LoadOrStore(id, di); !loaded {
+			st.deals.len.Add(1)
 		}
 	}
 	return di, err

@@ -318,3 +318,39 @@ func TestDeskBadInput(t *testing.T) {
 		t.Errorf("a manager whose user is disabled: %v", err)
 	}
 }
+
+// TestDeskModelKept checks that a new rule set or user rebuilds only the
+// cheap parts of the desk's state, and a new archetype the model too.
+func TestDeskModelKept(t *testing.T) {
+	f := newDeskFixture(t, "sqlite")
+	s, ctx := f.s, t.Context()
+	st1, err := s.deskState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyRules(ctx, Actor{Name: f.admin.Email}, "rules.yaml", []byte(deskRules), ""); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := s.deskState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2 == st1 || st2.rules == nil || st2.model != st1.model || st2.deals != st1.deals {
+		t.Errorf("after a rule set: new state %t, rules %v, same model %t", st2 != st1, st2.rules != nil, st2.model == st1.model)
+	}
+	props, err := s.DeriveArchetypes(ctx, desk.DeriveOptions{})
+	if err != nil || len(props) == 0 {
+		t.Fatal(err)
+	}
+	props[0].Status = desk.StatusAccepted
+	if _, err := s.SaveArchetype(ctx, Actor{Name: f.admin.Email}, props[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	st3, err := s.deskState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st3.model == st2.model || len(st3.model.Archetypes()) != 1 {
+		t.Errorf("after accepting an archetype the model was not rebuilt (%d archetypes)", len(st3.model.Archetypes()))
+	}
+}
