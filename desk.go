@@ -15,6 +15,7 @@ const (
 	DocAck       = "ack"       // a flag acknowledgment; id "<quote>/<flag code>", Ref the quote id
 	DocAway      = "away"      // an approver's delegation while away; id is the user's e-mail
 	DocReview    = "review"    // a deal review record; Ref is the deal id
+	DocTriggers  = "triggers"  // the deal-review triggers; one id, "review-triggers"
 )
 
 // Doc is one version of a versioned JSON document. Versions of an id count

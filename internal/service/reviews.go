@@ -20,7 +20,7 @@ const reviewTriggersID = "review-triggers"
 // the defaults, never saved).
 func (s *Service) ReviewTriggers(ctx context.Context) (desk.Triggers, int, error) {
 	t := desk.DefaultTriggers()
-	d, err := s.store.Doc(ctx, tandem.DocSettings, reviewTriggersID, 0)
+	d, err := s.store.Doc(ctx, tandem.DocTriggers, reviewTriggersID, 0)
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
 		return t, 0, nil
 	}
@@ -43,7 +43,7 @@ func (s *Service) PutReviewTriggers(ctx context.Context, a Actor, t desk.Trigger
 	if err != nil {
 		return t, err
 	}
-	d := tandem.Doc{Kind: tandem.DocSettings, ID: reviewTriggersID, Version: v + 1, Body: tandem.AuditJSON(t), Author: a.Name, CreatedAt: s.now().UTC()}
+	d := tandem.Doc{Kind: tandem.DocTriggers, ID: reviewTriggersID, Version: v + 1, Body: tandem.AuditJSON(t), Author: a.Name, CreatedAt: s.now().UTC()}
 	audit := s.entry(a, "desk.review.triggers", reviewTriggersID, old, t)
 	return t, s.store.PutDoc(ctx, d, &audit)
 }
