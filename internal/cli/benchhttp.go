@@ -10,9 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,7 +126,7 @@ func (a *app) benchHTTP(ctx context.Context, o httpBenchOptions) (*HTTPBenchResu
 	// One warm-up request each: the first report request computes it, the
 	// rest read the cache, as in use.
 	for _, e := range endpoints {
-		if _, ok := benchGet(ctx, client, base+e.path, token); !ok {
+		if _, ok := benchDo(ctx, client, http.MethodGet, base+e.path, token, nil); !ok {
 			return nil, fmt.Errorf("bench: warm-up GET /%s failed", e.path)
 		}
 	}
@@ -234,69 +232,14 @@ func readURL(r io.Reader) (string, error) {
 	return "", fmt.Errorf("bench: the server exited without printing its URL")
 }
 
-// benchGet requests a URL with the token and reports its duration and
-// whether it succeeded (a 2xx answer read in full).
-func benchGet(ctx context.Context, c *http.Client, url, token string) (time.Duration, bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, false
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	start := time.Now()
-	resp, err := c.Do(req)
-	if err != nil {
-		return time.Since(start), false
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return time.Since(start), err == nil && resp.StatusCode/100 == 2
-}
-
-// loadPhase loads urls in turn from o.concurrency workers for o.duration.
+// loadPhase loads urls in turn from o.concurrency workers for o.duration,
+// with the same closed loop and percentiles as the desk bench.
 func loadPhase(ctx context.Context, c *http.Client, name string, urls []string, token string, o httpBenchOptions) HTTPBenchEndpoint {
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
-	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	errs := 0
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range o.concurrency {
-		wg.Go(func() {
-			var mine []time.Duration
-			bad := 0
-			for i := w; ctx.Err() == nil; i++ {
-				d, ok := benchGet(ctx, c, urls[i%len(urls)], token)
-				if ctx.Err() != nil {
-					break // cut off by the deadline: not an answer
-				}
-				mine = append(mine, d)
-				if !ok {
-					bad++
-				}
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			errs += bad
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	slices.Sort(lat)
-	pct := func(q float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		i := min(len(lat)-1, int(q*float64(len(lat))))
-		return float64(lat[i].Microseconds()) / 1000
-	}
-	r := HTTPBenchEndpoint{Name: name, Requests: len(lat), Errors: errs, PerSec: float64(len(lat)) / elapsed,
-		P50ms: pct(0.50), P90ms: pct(0.90), P99ms: pct(0.99)}
-	if len(lat) > 0 {
-		r.MaxMs = float64(lat[len(lat)-1].Microseconds()) / 1000
-	}
-	return r
+	p := closedLoop(ctx, name, o.concurrency, o.duration, func(ctx context.Context, i int) (time.Duration, bool) {
+		return benchDo(ctx, c, http.MethodGet, urls[i%len(urls)], token, nil)
+	})
+	return HTTPBenchEndpoint{Name: name, Requests: p.Checks, Errors: p.Errors, PerSec: p.PerSec,
+		P50ms: p.P50ms, P90ms: p.P90ms, P99ms: p.P99ms, MaxMs: p.MaxMs}
 }
 
 // printHTTPBench prints the result as a table.

@@ -122,7 +122,7 @@ func (s *smtpServer) serve(conn net.Conn) {
 			reply("221 bye")
 			return
 		default:
-			reply("502 not implemented")
+			reply("502 5.5.1 unrecognized command")
 		}
 	}
 }
