@@ -34,6 +34,20 @@ func (a *app) openDeskService(ctx context.Context) (*service.Service, *sqldb.DB,
 	return service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), "", time.Now), db, nil
 }
 
+// withDesk adapts a desk command's body to cobra: it opens the store and
+// the service, hands them over, and closes the store when the body returns.
+func (a *app) withDesk(run func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, db, err := a.openDeskService(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(ctx, cmd, args, svc)
+	}
+}
+
 // deskActor is who a desk change is recorded as: the command line's
 // operator, or the user named by --as when the change is that user's own
 // statement (a quote they save, a flag they acknowledge). The operator
@@ -501,13 +515,7 @@ block; the acknowledgment records that the flag was seen, by whom, and why
 the quote goes ahead anyway.`,
 		Example: `  tandem desk quote ack D00042-Q1 payment-terms --note "customer's procurement policy" --as ann.lee@example.com`,
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
 			actor, err := a.deskActor(ctx, svc, as)
 			if err != nil {
 				return err
@@ -521,7 +529,7 @@ the quote goes ahead anyway.`,
 			}
 			fmt.Fprintf(a.stdout, "acknowledged %s on quote %s version %d as %s\n", args[1], v.Quote.ID, v.Quote.Version, actor.Name)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why the quote goes ahead despite the flag")
 	cmd.Flags().StringVar(&as, "as", "", "acknowledge as this user (e-mail); default cli:$USER")
@@ -682,13 +690,7 @@ func (a *app) rulesHistoryCommand() *cobra.Command {
 		Use:   "history",
 		Short: "List every applied version of the rule set, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			docs, err := svc.RulesHistory(ctx)
 			if err != nil {
 				return err
@@ -710,7 +712,7 @@ func (a *app) rulesHistoryCommand() *cobra.Command {
 				t.row(v, d.CreatedAt.UTC().Format(cliTime), d.Author, d.Note)
 			}
 			return t.flush()
-		},
+		}),
 	}
 }
 
@@ -731,13 +733,7 @@ keep their values); a change is a new version, recorded in the audit log.
 		Example: `  tandem desk settings
   tandem desk settings --disclosure-months 6 --max-payment-days 45`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			cur, version, err := svc.DeskSettings(ctx)
 			if err != nil {
 				return err
@@ -780,7 +776,7 @@ keep their values); a change is a new version, recorded in the audit log.
 			t.row("  max distance", strconv.FormatFloat(cur.MaxDistance, 'g', -1, 64))
 			t.row("  max payment days", strconv.Itoa(cur.DefaultMaxPaymentDays))
 			return t.flush()
-		},
+		}),
 	}
 	f := cmd.Flags()
 	def := desk.DefaultSettings()

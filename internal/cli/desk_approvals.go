@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -291,13 +292,7 @@ Run it from cron (or any scheduler) as often as the SLAs need; running it
 twice moves nothing twice, since an escalated step is due again only after
 its new SLA.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			n, err := svc.EscalateDue(ctx, service.Actor{Name: a.actorName()})
 			if err != nil {
 				return err
@@ -314,6 +309,6 @@ its new SLA.`,
 				fmt.Fprintf(a.stdout, "escalated %d approvals past their SLA\n", n)
 			}
 			return nil
-		},
+		}),
 	}
 }

@@ -120,13 +120,7 @@ func (a *app) archetypesListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List the stored archetypes (latest version of each)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			list, err := svc.Archetypes(ctx)
 			if err != nil {
 				return err
@@ -144,7 +138,7 @@ func (a *app) archetypesListCommand() *cobra.Command {
 				t.row(x.ID, x.Name, x.Status, strconv.Itoa(x.Version), strconv.Itoa(x.Deals), formatFigure(x.WinRate), acvRange(x.ACVMin, x.ACVMax))
 			}
 			return t.flush()
-		},
+		}),
 	}
 }
 
@@ -154,13 +148,7 @@ func (a *app) archetypesShowCommand() *cobra.Command {
 		Short:   "Show an archetype and its history of versions",
 		Example: `  tandem archetypes show p01+p02/50k-250k/enterprise`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
 			versions, docs, err := svc.ArchetypeHistory(ctx, args[0])
 			if err != nil {
 				if tandem.ErrorCode(err) == tandem.ENOTFOUND {
@@ -179,7 +167,7 @@ func (a *app) archetypesShowCommand() *cobra.Command {
 				t.row("  "+strconv.Itoa(d.Version), d.CreatedAt.UTC().Format(cliTime), d.Author, versions[i].Status, versions[i].Name, d.Note)
 			}
 			return t.flush()
-		},
+		}),
 	}
 }
 
@@ -192,13 +180,7 @@ func (a *app) archetypesAcceptCommand() *cobra.Command {
 API), each as a new version. An archetype already accepted is left alone.`,
 		Example: `  tandem archetypes accept p01/10k-50k other`,
 		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
 			stored, err := storedVersions(ctx, svc)
 			if err != nil {
 				return err
@@ -236,7 +218,7 @@ API), each as a new version. An archetype already accepted is left alone.`,
 				return a.printJSON(out)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&note, "note", "accepted", "why, kept with the version")
 	return cmd

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -62,13 +63,7 @@ stay open; the next scan applies the new triggers.`,
   tandem review triggers --min-amount 50000 --vertical Pharma --strategic "Acme Corp"
   tandem review triggers --special=false --meeting-day 1 --meeting-day 15 --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			cur, version, err := svc.ReviewTriggers(ctx)
 			if err != nil {
 				return err
@@ -110,7 +105,7 @@ stay open; the next scan applies the new triggers.`,
 			}
 			printTriggers(a.stdout, cur)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	def := desk.DefaultTriggers()
@@ -179,13 +174,7 @@ again changes nothing new; tandem review agenda scans first anyway.`,
 		Example: `  tandem review scan
   tandem review scan --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			opened, closed, err := svc.ScanReviews(ctx, service.Actor{Name: a.actorName()})
 			if err != nil {
 				return err
@@ -195,7 +184,7 @@ again changes nothing new; tandem review agenda scans first anyway.`,
 			}
 			fmt.Fprintf(a.stdout, "opened %s; filled the outcome of %d (their deals closed)\n", countNoun(opened, "review"), closed)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -363,13 +352,7 @@ when the deal has no review.`,
 		Example: `  tandem review show D00042
   tandem review show D00042 --json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			svc, db, err := a.openDeskService(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
 			r, versions, err := svc.Review(ctx, args[0])
 			if err != nil {
 				return err
@@ -379,7 +362,7 @@ when the deal has no review.`,
 			}
 			printReview(a.stdout, r, versions)
 			return nil
-		},
+		}),
 	}
 }
 
