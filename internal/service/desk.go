@@ -308,34 +308,19 @@ func (s *Service) buildDesk(ctx context.Context, in *deskInputs, cur *deskState)
 		st.model, st.products, st.features, st.deals = cur.model, cur.products, cur.features, cur.deals
 		return st, nil
 	}
-	pe, _ := s.cat.Entity("products")
-	err := s.store.Scan(ctx, "products", func(r tandem.Record) error {
-		p := product{id: r.ID(), name: text(pe, r, "name"), class: text(pe, r, "class")}
-		if n := number(pe, r, "price"); n != nil {
+	err := scanNamed(ctx, s, "products", func(e *tandem.Entity, r tandem.Record) product {
+		p := product{id: r.ID(), name: text(e, r, "name"), class: text(e, r, "class")}
+		if n := number(e, r, "price"); n != nil {
 			p.price = *n
 		}
-		st.products[r.ID()] = p
-		st.products[fold(p.name)] = p
-		aliases, _ := Value(pe, r, "aliases").([]string)
-		for _, a := range aliases {
-			st.products[fold(a)] = p
-		}
-		return nil
-	})
+		return p
+	}, st.products)
 	if err != nil {
 		return nil, err
 	}
-	fe, _ := s.cat.Entity("features")
-	err = s.store.Scan(ctx, "features", func(r tandem.Record) error {
-		f := feature{id: r.ID(), name: text(fe, r, "name"), status: text(fe, r, "status")}
-		st.features[r.ID()] = f
-		st.features[fold(f.name)] = f
-		aliases, _ := Value(fe, r, "aliases").([]string)
-		for _, a := range aliases {
-			st.features[fold(a)] = f
-		}
-		return nil
-	})
+	err = scanNamed(ctx, s, "features", func(e *tandem.Entity, r tandem.Record) feature {
+		return feature{id: r.ID(), name: text(e, r, "name"), status: text(e, r, "status")}
+	}, st.features)
 	if err != nil {
 		return nil, err
 	}
@@ -351,8 +336,26 @@ func (s *Service) buildDesk(ctx context.Context, in *deskInputs, cur *deskState)
 	return st, nil
 }
 
-// fold is the case- and space-insensitive form of a name.
-func fold(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+// scanNamed reads a named catalog entity into m, keyed by id and by the
+// normalized form of its name and aliases (tandem.NormalizeName, the
+// matching imports use), so a quote names products as an import would.
+func scanNamed[T any](ctx context.Context, s *Service, entity string, of func(*tandem.Entity, tandem.Record) T, m map[string]T) error {
+	e, err := s.cat.Entity(entity)
+	if err != nil {
+		return err
+	}
+	return s.store.Scan(ctx, entity, func(r tandem.Record) error {
+		v := of(e, r)
+		m[r.ID()] = v
+		names, _ := Value(e, r, "aliases").([]string)
+		for _, n := range append([]string{text(e, r, "name")}, names...) {
+			if k := tandem.NormalizeName(n); k != "" {
+				m[k] = v
+			}
+		}
+		return nil
+	})
+}
 
 // ruleSet parses a stored rule set, once per version.
 func (s *Service) ruleSet(d tandem.Doc) (*rules.RuleSet, error) {
@@ -750,7 +753,7 @@ func lookupName[T any](m map[string]T, name string) (T, bool) {
 	if v, ok := m[strings.TrimSpace(name)]; ok {
 		return v, true
 	}
-	v, ok := m[fold(name)]
+	v, ok := m[tandem.NormalizeName(name)]
 	return v, ok
 }
 
