@@ -85,6 +85,7 @@ type Store interface {
 	Lookup
 	AccountStore
 	DeskStore
+	DocBatchStore
 	// Begin starts a load transaction. Only one may be open at a time.
 	Begin(ctx context.Context) (Loader, error)
 	// Get returns the row with the id (first occurrence), or ENOTFOUND.

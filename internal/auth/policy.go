@@ -33,6 +33,8 @@ const (
 	PermDeskRead      Perm = "desk:read"      // deal desk: quotes, checks, archetypes, rules, approvals
 	PermDeskQuote     Perm = "desk:quote"     // build and change quotes, acknowledge flags
 	PermDeskAdmin     Perm = "desk:admin"     // apply approval rules, accept archetypes, desk settings
+	PermFeedbackWrite Perm = "feedback:write" // submit feedback and intel, vote for customers, record win/loss reasons and interviews
+	PermFeedbackAdmin Perm = "feedback:admin" // triage feedback, routing, themes, taxonomy, competitors, battlecards, post-mortems
 )
 
 // PermInfo describes a permission for the README table and the users page.
@@ -76,6 +78,8 @@ func Policy() []PermInfo {
 		{PermDeskRead, "read the deal desk: quotes and their checks, archetypes, approval rules and the approvals inbox (deciding an approval also needs to be its approver)", all},
 		{PermDeskQuote, "build and change quotes, acknowledge flags on them", []tandem.Role{a, r, s}},
 		{PermDeskAdmin, "apply approval rules, derive, edit and accept archetypes, change desk settings, see every pending approval", []tandem.Role{a, r}},
+		{PermFeedbackWrite, "submit feedback and competitive intel, vote for a theme on a customer's behalf, record win/loss reasons and buyer interviews (reading feedback, win/loss and competitors needs pipeline:read)", all},
+		{PermFeedbackAdmin, "triage feedback (owner, status), edit routing and SLA settings, merge and split themes, edit the reason taxonomy, the competitor catalog and battlecards, write post-mortems", []tandem.Role{a, r, p}},
 	}
 }
 

@@ -124,6 +124,12 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.archetypesCommand(),
 		a.approvalsCommand(),
 		a.reviewCommand(),
+		a.feedbackCommand(),
+		a.themesCommand(),
+		a.winlossCommand(),
+		a.postmortemCommand(),
+		a.competitorCommand(),
+		a.intelCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

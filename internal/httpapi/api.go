@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -533,8 +534,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	return s.respondJSON(w, http.StatusOK, sum)
 }
 
-// handleOpenAPI serves the embedded OpenAPI document.
+// handleOpenAPI serves the embedded OpenAPI document, merged from its
+// files when the server was built.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	s.write(w, http.StatusOK, "application/json", openAPIDocument)
+	if s.openAPIErr != nil {
+		return fmt.Errorf("openapi document: %w", s.openAPIErr)
+	}
+	s.write(w, http.StatusOK, "application/json", s.openAPI)
 	return nil
 }

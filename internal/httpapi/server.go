@@ -76,6 +76,8 @@ type Server struct {
 
 	bodyLimit, uploadLimit int64
 	routes                 []Route
+	openAPI                []byte // the merged OpenAPI document
+	openAPIErr             error  // why merging failed (a test keeps it nil)
 	handler                http.Handler
 	requestTimeout         time.Duration
 	// hasUsers is set once the store has a user; users are never deleted,
@@ -102,7 +104,8 @@ func New(cfg Config) *Server {
 		uploadLimit:    cmp.Or(cfg.UploadLimit, DefaultUploadLimit),
 		requestTimeout: requestTimeout,
 	}
-	s.routes = append(s.apiRoutes(), s.deskRoutes()...)
+	s.openAPI, s.openAPIErr = openAPIDocument()
+	s.routes = slices.Concat(s.apiRoutes(), s.deskRoutes(), s.feedbackRoutes(), s.themeRoutes(), s.winlossRoutes(), s.intelRoutes())
 	if s.pages != nil {
 		s.routes = append(s.routes, s.pages.Routes()...)
 	}

@@ -18,6 +18,9 @@ const (
 	EventApprovalRejected  = "approval.rejected"
 	EventApprovalEscalated = "approval.escalated"
 	EventQuoteApproved     = "quote.approved"
+	// EventFeedbackStatus tells a feedback submitter their item's new
+	// status.
+	EventFeedbackStatus = "feedback.status"
 )
 
 // Event is the payload schema: the JSON the service queues in
@@ -44,8 +47,13 @@ type Event struct {
 	// Reason is why: the rule's basis on a request or escalation, the
 	// approver's words on a decision.
 	Reason string `json:"reason,omitempty"`
-	// URL opens the quote in Tandem.
+	// URL opens the quote (or feedback item) in Tandem.
 	URL string `json:"url,omitempty"`
+	// FeedbackID and Title name the feedback item of feedback.status;
+	// Mention is the Slack user id to address in a Slack message.
+	FeedbackID string `json:"feedback_id,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Mention    string `json:"mention,omitempty"`
 }
 
 // Render returns a notification's subject line and plain-text body, for
@@ -72,6 +80,9 @@ func decodeEvent(n tandem.Notification) Event {
 
 // describe returns the subject and the body lines (without the link).
 func describe(e Event) (subject string, lines []string) {
+	if e.Event == EventFeedbackStatus {
+		return describeFeedback(e)
+	}
 	quote := "quote " + orUnknown(e.QuoteID)
 	if e.QuoteVersion > 0 {
 		quote += fmt.Sprintf(" v%d", e.QuoteVersion)
@@ -204,4 +215,19 @@ func truncate(s string, limit int) string {
 		return s
 	}
 	return string(r[:limit-1]) + "…"
+}
+
+// describeFeedback words a feedback status change for its submitter.
+func describeFeedback(e Event) (subject string, lines []string) {
+	title := orUnknown(e.Title)
+	subject = "Your feedback is " + orUnknown(e.Status) + ": " + title
+	who := ""
+	if e.Mention != "" {
+		who = "<@" + e.Mention + "> "
+	}
+	lines = append(lines, fmt.Sprintf("%sYour feedback %q (%s) is now %s.", who, title, orUnknown(e.FeedbackID), orUnknown(e.Status)))
+	if e.Reason != "" {
+		lines = append(lines, "", "Note: "+e.Reason)
+	}
+	return subject, lines
 }

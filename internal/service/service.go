@@ -28,6 +28,7 @@ type Service struct {
 	views    viewCache
 	staging  sync.Mutex // serializes staged-upload bookkeeping
 	desk     deskCache
+	feedback feedbackCache
 	notifier Notifier
 	baseURL  string
 	// onAccounts runs after a credential-affecting change (see

@@ -90,6 +90,9 @@ func (db *DB) copyToSQLite(ctx context.Context, path string) error {
 	if err := db.copyDesk(ctx, tx, dst); err != nil {
 		return fmt.Errorf("copy deal desk documents, approvals and outbox: %w", err)
 	}
+	if err := db.copyBlobs(ctx, tx, dst); err != nil {
+		return fmt.Errorf("copy stored files: %w", err)
+	}
 	return dst.Close()
 }
 

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/tandemhq/tandem"
@@ -183,7 +184,7 @@ func (s *Site) Routes() []httpapi.Route {
 	}
 	upload := page("POST", "/import", auth.PermImport, "upload a CSV file to stage it for import", s.handleImportUpload)
 	upload.Upload = true
-	return []httpapi.Route{
+	return slices.Concat([]httpapi.Route{
 		page("GET", "/static/{file}", auth.PermPublic, "embedded CSS, JavaScript and icons", s.handleStatic),
 		page("GET", "/signin", auth.PermPublic, "sign-in form", s.handleSignInForm),
 		page("POST", "/signin", auth.PermPublic, "sign in", s.handleSignIn),
@@ -237,8 +238,11 @@ func (s *Site) Routes() []httpapi.Route {
 		page("POST", "/desk/reviews/{deal}", auth.PermDeskRead, "record product's response, the decision and actions", s.handleReviewSave),
 		page("GET", "/desk/rules", auth.PermDeskRead, "the approval rule set in force (?version=N) and its history", s.handleRules),
 		page("POST", "/desk/rules", auth.PermDeskAdmin, "apply a rule file as the new version; refused whole with every problem", s.handleRulesApply),
-	}
+	}, s.feedbackPages(page), s.themePages(page), s.winlossPages(page), s.intelPages(page))
 }
+
+// pageFunc makes a page route; Routes hands it to each module's page list.
+type pageFunc func(method, path string, perm auth.Perm, summary string, h httpapi.HandlerFunc) httpapi.Route
 
 // errorData is what the error page shows.
 type errorData struct {
@@ -314,6 +318,9 @@ var navItems = []navItem{
 	{"desk", "Deal desk", "/desk", auth.PermDeskRead},
 	{"approvals", "Approvals", "/desk/approvals", auth.PermDeskRead},
 	{"reviews", "Reviews", "/desk/reviews", auth.PermDeskRead},
+	{"feedback", "Feedback", "/feedback", auth.PermPipelineRead},
+	{"winloss", "Win/loss", "/winloss", auth.PermPipelineRead},
+	{"competitors", "Competitors", "/competitors", auth.PermPipelineRead},
 	{"glossary", "Glossary", "/glossary", auth.PermPipelineRead},
 	{"import", "Import", "/import", auth.PermImport},
 	{"users", "Users", "/users", auth.PermUsersAdmin},
