@@ -119,6 +119,11 @@ renewal and expansion, an add-on that lifts selling price).
 				return err
 			}
 			fmt.Fprintln(a.stdout, ready)
+			fb, err := a.demoFeedback(ctx, db, seed)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, fb)
 			return a.serve(cmd, db, so)
 		},
 	}
@@ -194,6 +199,20 @@ func (a *app) demoDesk(ctx context.Context, db *sqldb.DB, password string) (stri
 		line += fmt.Sprintf("; quote as %s and approve as their manager %s", rep, mgr)
 	}
 	return line, nil
+}
+
+// demoFeedback fills the feedback hub: items from every channel drawn from
+// the deals, most of the older ones triaged. It returns the line that
+// says what was written.
+func (a *app) demoFeedback(ctx context.Context, db *sqldb.DB, seed uint64) (string, error) {
+	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), "", time.Now)
+	actor := service.Actor{Name: "cli:demo"}
+	fb, err := svc.SeedFeedbackDemo(ctx, actor, seed, 0)
+	if err != nil {
+		return "", fmt.Errorf("demo feedback: %w", err)
+	}
+	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment",
+		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue), nil
 }
 
 // demoApprover picks a rep whose manager has a manager in turn (so every

@@ -167,3 +167,26 @@ func TestFeedbackIntakeAndTriage(t *testing.T) {
 		})
 	}
 }
+
+func TestSeedFeedbackDemo(t *testing.T) {
+	f := newDeskFixture(t, "sqlite")
+	s, ctx := f.s, t.Context()
+	got, err := s.SeedFeedbackDemo(ctx, Actor{Name: "cli:demo"}, 1, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Items != 300 || got.Triaged == 0 || got.Intel == 0 || got.Overdue == 0 {
+		t.Errorf("seeded %+v", got)
+	}
+	items, _ := s.FeedbackItems(ctx)
+	if len(items) != 300 {
+		t.Fatalf("%d items stored", len(items))
+	}
+	rep, err := s.AckTimes(ctx, time.Time{}, time.Time{})
+	if err != nil || len(rep.Owners) == 0 || len(rep.OverdueList) != got.Overdue {
+		t.Errorf("SLA report: %d owners, %d overdue (seeded %d), %v", len(rep.Owners), len(rep.OverdueList), got.Overdue, err)
+	}
+	if _, err := s.SeedFeedbackDemo(ctx, Actor{Name: "cli:demo"}, 1, 10); tandem.ErrorCode(err) != tandem.ECONFLICT {
+		t.Errorf("second seeding: %v", err)
+	}
+}
