@@ -107,6 +107,9 @@ type dealPage struct {
 	Currency string
 	// Desk is the deal's Quotes section, nil for roles without desk:read.
 	Desk *dealDesk
+	// Battlecards are the competitors on the deal with their battlecards
+	// (intel.go).
+	Battlecards []dealCard
 }
 
 // handleDeal shows one deal.
@@ -147,6 +150,9 @@ func (s *Site) handleDeal(w http.ResponseWriter, r *http.Request) error {
 		fact{Label: "Deal id", Value: x.ID()},
 	)
 	if p.Desk, err = s.dealDeskOf(r, x.ID()); err != nil {
+		return err
+	}
+	if p.Battlecards, err = s.dealBattlecardsOf(r, x.ID()); err != nil {
 		return err
 	}
 	v := s.newView(r, "Deal "+x.Title(), "deals")
