@@ -46,6 +46,7 @@ type overviewPage struct {
 	TrendNotes []string
 	Counts     []countCard
 	Reports    []tandem.ReportInfo
+	Roadmap    *roadmapCard // the win/loss roadmap check (see winloss.go)
 }
 
 // handleOverview shows the headline figures, the win-rate trend and the
@@ -106,6 +107,7 @@ func (s *Site) handleOverview(w http.ResponseWriter, r *http.Request) error {
 		d.Counts = append(d.Counts, c)
 	}
 	d.Reports = s.allowedReports(p)
+	d.Roadmap = s.overviewRoadmap(r, p)
 	v := s.newView(r, "Overview", "overview")
 	v.Data = d
 	return s.render(w, http.StatusOK, "overview", v)
