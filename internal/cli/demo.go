@@ -201,18 +201,25 @@ func (a *app) demoDesk(ctx context.Context, db *sqldb.DB, password string) (stri
 	return line, nil
 }
 
-// demoFeedback fills the feedback hub: items from every channel drawn from
-// the deals, most of the older ones triaged. It returns the line that
-// says what was written.
+// demoFeedback fills the feedback hub and win/loss: competitors with
+// battlecards, interviews and post-mortems, then feedback items from every
+// channel drawn from the deals, most of the older ones triaged. It returns
+// the line that says what was written.
 func (a *app) demoFeedback(ctx context.Context, db *sqldb.DB, seed uint64) (string, error) {
 	svc := service.New(db, a.catalog, analytics.New(db, a.catalog, time.Now), "", time.Now)
 	actor := service.Actor{Name: "cli:demo"}
+	// Competitors first: intake detects their names in feedback.
+	wl, err := svc.SeedWinLossDemo(ctx, actor, seed)
+	if err != nil {
+		return "", fmt.Errorf("demo win/loss: %w", err)
+	}
 	fb, err := svc.SeedFeedbackDemo(ctx, actor, seed, 0)
 	if err != nil {
 		return "", fmt.Errorf("demo feedback: %w", err)
 	}
-	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment",
-		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue), nil
+	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment; "+
+		"%d competitors (%d battlecards), %d buyer interviews, %d post-mortems",
+		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue, wl.Competitors, wl.Battlecards, wl.Interviews, wl.Postmortems), nil
 }
 
 // demoApprover picks a rep whose manager has a manager in turn (so every

@@ -190,3 +190,23 @@ func TestSeedFeedbackDemo(t *testing.T) {
 		t.Errorf("second seeding: %v", err)
 	}
 }
+
+func TestSeedWinLossDemo(t *testing.T) {
+	f := newDeskFixture(t, "sqlite")
+	s, ctx := f.s, t.Context()
+	got, err := s.SeedWinLossDemo(ctx, Actor{Name: "cli:demo"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Competitors == 0 || got.Battlecards == 0 || got.Interviews == 0 || got.Postmortems == 0 {
+		t.Errorf("seeded %+v", got)
+	}
+	ivs, err := s.Interviews(ctx, "")
+	if err != nil || len(ivs) != got.Interviews {
+		t.Errorf("%d interviews stored (seeded %d), %v", len(ivs), got.Interviews, err)
+	}
+	pms, err := s.Postmortems(ctx)
+	if err != nil || len(pms) != got.Postmortems {
+		t.Errorf("%d post-mortems stored (seeded %d), %v", len(pms), got.Postmortems, err)
+	}
+}
