@@ -187,11 +187,12 @@ type ThemeInfo struct {
 // into a theme of its own. Ops name items, not themes, so they replay
 // onto a rebuilt index.
 type ThemeOp struct {
-	Op   string    `json:"op"`
-	From string    `json:"from"`
-	Into string    `json:"into,omitempty"`
-	By   string    `json:"by"`
-	At   time.Time `json:"at"`
+	Op    string    `json:"op"`
+	From  string    `json:"from"`
+	Into  string    `json:"into,omitempty"`
+	After string    `json:"after,omitempty"` // the item added last when the op was made: a rebuild replays the op right after adding it
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
 }
 
 // Competitor is an entry of the competitor catalog. Mentions are found by

@@ -29,6 +29,7 @@ type Service struct {
 	staging  sync.Mutex // serializes staged-upload bookkeeping
 	desk     deskCache
 	feedback feedbackCache
+	themes   themeCache
 	notifier Notifier
 	baseURL  string
 	// onAccounts runs after a credential-affecting change (see

@@ -319,6 +319,27 @@ func (ix *Index) Themes() map[string][]string {
 	return out
 }
 
+// Members returns the member ids of one theme in the order they were
+// added (nil for an unknown theme): what Themes gives for one theme,
+// without copying every other.
+func (ix *Index) Members(theme string) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t, ok := parseTheme(theme)
+	if !ok {
+		return nil
+	}
+	members := ix.themes[t]
+	if members == nil {
+		return nil
+	}
+	ids := make([]string, len(members))
+	for k, m := range members {
+		ids[k] = ix.items[m].id
+	}
+	return ids
+}
+
 // Merge moves every item of theme from into theme into; theme from ceases
 // to exist. Pinned items move too, since the merge is itself a manual
 // decision.
