@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -589,13 +590,43 @@ func testOpenAPIResponses(t *testing.T, dialect string) {
 	if ran < len(calls) {
 		return
 	}
+	// The modules of openapi_<module>.json fragments each walk their own
+	// operations and check that every one was exercised.
+	own := fragmentPaths(t)
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
-			if !covered[method+" "+path] {
+			if !covered[method+" "+path] && !own[path] {
 				t.Errorf("no call exercised %s %s", method, path)
 			}
 		}
 	}
+}
+
+// fragmentPaths returns the paths the openapi_<module>.json fragments
+// define: their modules' tests exercise them.
+func fragmentPaths(t *testing.T) map[string]bool {
+	t.Helper()
+	names, err := fs.Glob(openAPIFiles, "openapi_*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[string]bool{}
+	for _, name := range names {
+		b, err := openAPIFiles.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var frag struct {
+			Paths map[string]json.RawMessage `json:"paths"`
+		}
+		if err := json.Unmarshal(b, &frag); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for p := range frag.Paths {
+			own[p] = true
+		}
+	}
+	return own
 }
 
 // hasCredential is the validator's authentication: a security scheme is
