@@ -257,6 +257,9 @@ func (a *app) newServerService(db tandem.Store, o serveOptions) (*httpapi.Server
 		KeyFile:     o.keyFile,
 		BodyLimit:   o.bodyLimitKB << 10,
 		UploadLimit: o.uploadLimitMB << 20,
+		// Slack's signing secret comes from the environment only, as
+		// every secret does, and is never logged.
+		SlackSigningSecret: a.slackSigningSecret(),
 	})
 	return srv, svc, nil
 }

@@ -31,6 +31,10 @@ type Route struct {
 	Page bool
 	// Upload gives the route the upload body limit instead of the default.
 	Upload bool
+	// Signed marks a public route whose handler authenticates each
+	// request by a signature over its body (Slack's): it takes no CSRF
+	// token, since no browser credential is involved.
+	Signed bool
 	// Summary is a one-line description (the OpenAPI summary for API
 	// routes).
 	Summary string

@@ -60,6 +60,9 @@ type Config struct {
 	CertFile, KeyFile string
 	// BodyLimit and UploadLimit bound request bodies (0: the defaults).
 	BodyLimit, UploadLimit int64
+	// SlackSigningSecret is the Slack app's signing secret; empty leaves
+	// the Slack endpoints unconfigured (they answer 404 saying so).
+	SlackSigningSecret string
 }
 
 // Server answers Tandem's HTTP API and pages from a store. Create it with
@@ -80,6 +83,7 @@ type Server struct {
 	openAPIErr             error  // why merging failed (a test keeps it nil)
 	handler                http.Handler
 	requestTimeout         time.Duration
+	slack                  *slackIntake // Slack endpoints' secret, replay guard and clock
 	// hasUsers is set once the store has a user; users are never deleted,
 	// so it never goes back, and the first-run check costs nothing after.
 	hasUsers atomic.Bool
@@ -103,6 +107,7 @@ func New(cfg Config) *Server {
 		bodyLimit:      cmp.Or(cfg.BodyLimit, DefaultBodyLimit),
 		uploadLimit:    cmp.Or(cfg.UploadLimit, DefaultUploadLimit),
 		requestTimeout: requestTimeout,
+		slack:          newSlackIntake(cfg),
 	}
 	s.openAPI, s.openAPIErr = openAPIDocument()
 	s.routes = slices.Concat(s.apiRoutes(), s.deskRoutes(), s.feedbackRoutes(), s.themeRoutes(), s.winlossRoutes(), s.intelRoutes())
