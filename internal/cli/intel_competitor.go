@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -82,6 +83,9 @@ func (a *app) competitorListCommand() *cobra.Command {
   tandem competitor list --min-n 10 --json`,
 		Args: cobra.NoArgs,
 		RunE: a.withDesk(func(ctx context.Context, _ *cobra.Command, _ []string, svc *service.Service) error {
+			if err := checkMinN(o.MinSample); err != nil {
+				return err
+			}
 			cat, err := svc.CompetitorCatalogView(ctx, o)
 			if err != nil {
 				return err
@@ -126,6 +130,9 @@ func (a *app) competitorShowCommand() *cobra.Command {
   tandem competitor show northwind-crm --min-n 10 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withDesk(func(ctx context.Context, _ *cobra.Command, args []string, svc *service.Service) error {
+			if err := checkMinN(o.MinSample); err != nil {
+				return err
+			}
 			d, err := svc.CompetitorView(ctx, args[0], o)
 			if err != nil {
 				return err
@@ -144,8 +151,8 @@ func (a *app) competitorShowCommand() *cobra.Command {
 			if d.Notes != "" {
 				fmt.Fprintf(w, "notes: %s\n", d.Notes)
 			}
-			fmt.Fprintf(w, "\nwin rate against it:  %s\nwithout it:           %s\noverall:              %s\n%s\n",
-				d.Rates.Against.Text(), d.Rates.Without.Text(), d.Rates.Overall.Text(), d.DifferenceText)
+			fmt.Fprintf(w, "\nwin rate against it:  %s\nwithout it:           %s\noverall:              %s\n%s\n%s Minimum sample: %d closed deals.\n",
+				d.Rates.Against.Text(), d.Rates.Without.Text(), d.Rates.Overall.Text(), d.DifferenceText, d.Definition, d.Options.MinSample)
 			if len(d.Rates.Trend) > 0 {
 				fmt.Fprintln(w, "\nby quarter of close:")
 				t := newTable(w)
@@ -163,7 +170,7 @@ func (a *app) competitorShowCommand() *cobra.Command {
 				if i == mentions {
 					break
 				}
-				t.row("  "+x.Date.Format("2006-01-02"), x.Source, x.Ref, x.Title)
+				t.row("  "+x.Date.Format("2006-01-02"), x.Source, x.Ref, x.Title, cmp.Or(x.RepName, x.Rep))
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -174,13 +181,21 @@ func (a *app) competitorShowCommand() *cobra.Command {
 				return nil
 			}
 			printBattlecard(w, *d.Battlecard)
-			fmt.Fprintf(w, "\n%s Minimum sample: %d closed deals.\n", d.Definition, d.Options.MinSample)
 			return nil
 		}),
 	}
 	cmd.Flags().IntVar(&o.MinSample, "min-n", 30, "closed deals under which a win rate is insufficient data")
 	cmd.Flags().IntVar(&mentions, "mentions", 10, "how many of the latest mentions to list")
 	return cmd
+}
+
+// checkMinN refuses a --min-n under 1 instead of quietly using the
+// default.
+func checkMinN(n int) error {
+	if n < 1 {
+		return tandem.Errorf(tandem.EINVALID, "--min-n: %d is not a whole number of at least 1", n)
+	}
+	return nil
 }
 
 // printBattlecard prints a battlecard version for people.

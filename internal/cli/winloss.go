@@ -417,6 +417,11 @@ addressed. Exit status 0 whatever the status; read it from the output or
 					return tandem.Errorf(tandem.EINVALID, "--date: %q is not a day (YYYY-MM-DD)", date)
 				}
 			}
+			if minN != 0 {
+				if err := checkMinN(minN); err != nil {
+					return err
+				}
+			}
 			rc, err := svc.RoadmapCheck(ctx, d, winloss.Options{MinN: minN})
 			if err != nil {
 				return err
@@ -424,7 +429,8 @@ addressed. Exit status 0 whatever the status; read it from the output or
 			if a.jsonOut {
 				return a.printJSON(rc)
 			}
-			fmt.Fprintf(a.stdout, "roadmap check %s (%s to %s): %s, %d lost deals\n", rc.Quarter, rc.From, rc.To, strings.ToUpper(rc.Status), rc.LostDeals)
+			fmt.Fprintf(a.stdout, "roadmap check %s (%s to %s): %s, %d lost deals%s\n", rc.Quarter, rc.From, rc.To, strings.ToUpper(rc.Status), rc.LostDeals,
+				map[bool]string{true: " (insufficient data)"}[rc.Insufficient && rc.Status != winloss.StatusInsufficient])
 			if len(rc.Reasons) > 0 {
 				tb := newTable(a.stdout)
 				tb.row("#", "REASON", "DEALS", "SHARE", "LOST REVENUE", "ADDRESSED", "WHY")

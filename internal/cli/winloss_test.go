@@ -146,6 +146,8 @@ value_map:
 		t.Errorf("roadmap check:\n%s", out)
 	}
 	tandemFails(2, "--date", "winloss", "roadmap-check", "--date", "tomorrow")
+	tandemFails(2, "--min-n", "winloss", "roadmap-check", "--min-n", "-1")
+	tandemFails(2, "--min-n", "competitor", "list", "--min-n", "0")
 
 	// Post-mortems.
 	pm := file("pm.yaml", "subject: deal\nsubject_id: "+lost+"\ncauses: [price, differentiation]\nsummary: priced out\nevidence: [/deals/"+lost+"]\nactions:\n  - {what: Bundle offer, owner: pm@example.com, due: 2026-04-01T00:00:00Z}\ndate: 2026-01-20T00:00:00Z\n")

@@ -31,17 +31,12 @@ func (s *Server) intelRoutes() []Route {
 	}
 }
 
-// intelOptions reads ?min_n= (the minimum sample of a win rate).
-func intelOptions(q url.Values) (intel.Options, error) {
-	o := intel.DefaultOptions()
-	if v := q.Get("min_n"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			return o, tandem.Errorf(tandem.EINVALID, "min_n: %q is not a whole number from 1 to 100000", v)
-		}
-		o.MinSample = n
-	}
-	return o, nil
+// IntelOptions reads ?min_n= (the minimum sample of a win rate) as the
+// competitive-intelligence routes and pages read it.
+func IntelOptions(q url.Values) (intel.Options, error) {
+	n, err := minNParam(q)
+	o := intel.Options{MinSample: n}.WithDefaults()
+	return o, err
 }
 
 func (s *Server) handleCompetitors(w http.ResponseWriter, r *http.Request) error {
@@ -49,7 +44,7 @@ func (s *Server) handleCompetitors(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	o, err := intelOptions(q)
+	o, err := IntelOptions(q)
 	if err != nil {
 		return err
 	}
@@ -134,7 +129,7 @@ func (s *Server) handleCompetitor(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	o, err := intelOptions(q)
+	o, err := IntelOptions(q)
 	if err != nil {
 		return err
 	}

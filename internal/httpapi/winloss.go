@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -170,18 +171,27 @@ func WinLossParams(q url.Values) (from, to time.Time, o winloss.Options, err err
 	if to, err = day("to"); err != nil {
 		return
 	}
-	if v := q.Get("min_n"); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil || n < 1 {
-			err = tandem.Errorf(tandem.EINVALID, "min_n: %q is not a whole number of at least 1", v)
-			return
-		}
-		o.MinN = n
-	}
+	o.MinN, err = minNParam(q)
 	return
 }
 
-func (s *Server) handleWinLossReport(w http.ResponseWriter, r *http.Request) error {
+// minNParam reads ?min_n=, the minimum sample of every win/loss and
+// competitive figure (0 when absent: the default).
+func minNParam(q url.Values) (int, error) {
+	v := strings.TrimSpace(q.Get("min_n"))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100000 {
+		return 0, tandem.Errorf(tandem.EINVALID, "min_n: %q is not a whole number from 1 to 100000", v)
+	}
+	return n, nil
+}
+
+// respondReport answers a win/loss report route: it reads the shared
+// parameters (WinLossParams) and writes what run returns.
+func (s *Server) respondReport(w http.ResponseWriter, r *http.Request, run func(q url.Values, from, to time.Time, o winloss.Options) (any, error)) error {
 	q, err := query(r)
 	if err != nil {
 		return err
@@ -190,49 +200,47 @@ func (s *Server) handleWinLossReport(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	rep, err := s.svc.WinLossReasons(r.Context(), winloss.ReasonsQuery{By: q.Get("by"), Outcome: q.Get("outcome"), Source: q.Get("source"), From: from, To: to}, o)
+	rep, err := run(q, from, to, o)
 	if err != nil {
 		return err
 	}
 	return s.respondJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) handleWinLossReport(w http.ResponseWriter, r *http.Request) error {
+	return s.respondReport(w, r, func(q url.Values, from, to time.Time, o winloss.Options) (any, error) {
+		return s.svc.WinLossReasons(r.Context(), winloss.ReasonsQuery{By: q.Get("by"), Outcome: q.Get("outcome"), Source: q.Get("source"), From: from, To: to}, o)
+	})
 }
 
 func (s *Server) handleWinLossGap(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r)
-	if err != nil {
-		return err
+	return s.respondReport(w, r, func(q url.Values, from, to time.Time, o winloss.Options) (any, error) {
+		return s.svc.WinLossGap(r.Context(), winloss.GapQuery{Outcome: q.Get("outcome"), From: from, To: to}, o)
+	})
+}
+
+// RoadmapDate reads ?date=, the day the roadmap check is for (zero when
+// absent: today); the web page reads the same.
+func RoadmapDate(q url.Values) (time.Time, error) {
+	v := q.Get("date")
+	if v == "" {
+		return time.Time{}, nil
 	}
-	from, to, o, err := WinLossParams(q)
+	date, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return err
+		return time.Time{}, tandem.Errorf(tandem.EINVALID, "date: %q is not a day (YYYY-MM-DD)", v)
 	}
-	rep, err := s.svc.WinLossGap(r.Context(), winloss.GapQuery{Outcome: q.Get("outcome"), From: from, To: to}, o)
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(w, http.StatusOK, rep)
+	return date, nil
 }
 
 func (s *Server) handleRoadmapCheck(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r)
-	if err != nil {
-		return err
-	}
-	_, _, o, err := WinLossParams(q)
-	if err != nil {
-		return err
-	}
-	var date time.Time
-	if v := q.Get("date"); v != "" {
-		if date, err = time.Parse(time.DateOnly, v); err != nil {
-			return tandem.Errorf(tandem.EINVALID, "date: %q is not a day (YYYY-MM-DD)", v)
+	return s.respondReport(w, r, func(q url.Values, _, _ time.Time, o winloss.Options) (any, error) {
+		date, err := RoadmapDate(q)
+		if err != nil {
+			return nil, err
 		}
-	}
-	rep, err := s.svc.RoadmapCheck(r.Context(), date, o)
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(w, http.StatusOK, rep)
+		return s.svc.RoadmapCheck(r.Context(), date, o)
+	})
 }
 
 // postmortemsResponse is the body of GET /api/v1/postmortems.
@@ -299,17 +307,7 @@ func (s *Server) handlePostmortemPut(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handlePostmortemReport(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r)
-	if err != nil {
-		return err
-	}
-	from, to, o, err := WinLossParams(q)
-	if err != nil {
-		return err
-	}
-	rep, err := s.svc.PostmortemReport(r.Context(), from, to, o, principal(r).Can(auth.PermCustomersRead))
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(w, http.StatusOK, rep)
+	return s.respondReport(w, r, func(_ url.Values, from, to time.Time, o winloss.Options) (any, error) {
+		return s.svc.PostmortemReport(r.Context(), from, to, o, principal(r).Can(auth.PermCustomersRead))
+	})
 }

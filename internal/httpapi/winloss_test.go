@@ -70,6 +70,8 @@ func testWinLossAPI(t *testing.T, dialect string) {
 	f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/deals/no-such-deal/reasons", want: http.StatusNotFound,
 		body: map[string]any{"reasons": []map[string]string{{"code": "price", "source": "rep", "confidence": "high"}}}})
 	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/deals/no-such-deal/reasons", want: http.StatusNotFound})
+	f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/deals/" + f.deal + "/reasons", want: http.StatusBadRequest, // an open deal
+		body: map[string]any{"reasons": []map[string]string{{"code": "price", "source": "rep", "confidence": "high"}}}})
 	decodeStrict(t, f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/deals/" + lost + "/reasons", want: http.StatusOK,
 		body: map[string]any{"reasons": []map[string]string{{"code": "timing", "source": "rep", "confidence": "medium", "note": "budget moved"}}}}).body, &reasons)
 	if len(reasons.Reasons) != crm+1 || reasons.Version != 1 || reasons.Reasons[crm].By != "ae@x.io" {
@@ -122,6 +124,11 @@ func testWinLossAPI(t *testing.T, dialect string) {
 	f.get(t, "rep", "/api/v1/winloss/roadmap-check", &check)
 	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/winloss/roadmap-check?date=soon", want: http.StatusBadRequest, badRequest: true})
 	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/winloss/gap?min_n=0", want: http.StatusBadRequest, badRequest: true})
+	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/winloss/gap?min_n=100001", want: http.StatusBadRequest, badRequest: true})
+	f.get(t, "rep", "/api/v1/winloss/roadmap-check?date=2026-03-01&min_n=1", &check)
+	if check.Insufficient {
+		t.Errorf("roadmap check with a minimum of 1: %+v", check)
+	}
 
 	// Post-mortems.
 	pm := map[string]any{"subject": "deal", "subject_id": lost, "causes": []string{"price", "differentiation"}, "summary": "priced out",

@@ -1,16 +1,13 @@
 package intel
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
-	"go.yaml.in/yaml/v3"
+	"github.com/tandemhq/tandem/internal/winloss"
 )
 
 // Limits on a battlecard: long enough for a real one, short enough that
@@ -18,7 +15,6 @@ import (
 const (
 	maxItems   = 100
 	maxItemLen = 2000
-	maxFile    = 1 << 20
 )
 
 // NormalizeBattlecard trims every field and drops empty entries.
@@ -141,36 +137,16 @@ func DiffBattlecards(a, b tandem.Battlecard) []Change {
 	return out
 }
 
-// ParseBattlecard reads a battlecard file: JSON when name ends in .json,
-// else YAML, with the JSON field names (summary, strengths, weaknesses,
-// objections: [{objection, response}], landmines, proof_points). Unknown
-// fields are refused, so a misspelt one is not silently dropped.
+// ParseBattlecard reads a battlecard file, YAML or JSON (JSON is YAML),
+// with the JSON field names (summary, strengths, weaknesses, objections:
+// [{objection, response}], landmines, proof_points). It reads strictly,
+// as the win/loss files are read (winloss.Decode): unknown fields,
+// repeated keys, aliases and a second document are refused, so a
+// misspelt field is reported instead of silently dropped.
 func ParseBattlecard(name string, data []byte) (tandem.Battlecard, error) {
 	var b tandem.Battlecard
-	if len(data) > maxFile {
-		return b, tandem.Errorf(tandem.EINVALID, "%s: a battlecard file is at most %d bytes", name, maxFile)
-	}
-	js := data
-	if !strings.EqualFold(filepath.Ext(name), ".json") {
-		var v any
-		if err := yaml.Unmarshal(data, &v); err != nil {
-			return b, tandem.Errorf(tandem.EINVALID, "%s: %v", name, err)
-		}
-		if v == nil {
-			return b, tandem.Errorf(tandem.EINVALID, "%s: the file is empty", name)
-		}
-		var err error
-		if js, err = json.Marshal(v); err != nil {
-			return b, tandem.Errorf(tandem.EINVALID, "%s: %v (keys must be strings)", name, err)
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return b, tandem.Errorf(tandem.EINVALID, "%s: %v", name, err)
-	}
-	if dec.More() {
-		return b, tandem.Errorf(tandem.EINVALID, "%s: more than one document", name)
+	if err := winloss.Decode(name, data, &b); err != nil {
+		return tandem.Battlecard{}, err
 	}
 	return NormalizeBattlecard(b), nil
 }

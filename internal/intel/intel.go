@@ -219,7 +219,10 @@ type Mention struct {
 	Ref        string    `json:"ref"`    // the deal or feedback item id
 	Date       time.Time `json:"date"`
 	Rep        string    `json:"rep,omitempty"`
-	Title      string    `json:"title,omitempty"` // the deal's name or the item's title
+	// RepName is the rep's name, filled in by the caller that reads reps
+	// (the rep id when the rep is not in the reps entity).
+	RepName string `json:"rep_name,omitempty"`
+	Title   string `json:"title,omitempty"` // the deal's name or the item's title
 }
 
 // Deal is a deal as competitive intelligence reads it. Competitors holds

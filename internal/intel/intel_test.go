@@ -238,8 +238,16 @@ func TestWinRates(t *testing.T) {
 	if rs := WinRates(catalog, nil, Options{}); rs["globex"].Trend == nil || rs["globex"].Overall.N != 0 {
 		t.Errorf("no deals: %+v", rs["globex"])
 	}
-	if got := Quarter(time.Date(2024, 12, 31, 23, 0, 0, 0, time.UTC)); got != "2024-Q4" {
-		t.Errorf("Quarter = %s", got)
+	// A stray close date decades off does not make thousands of quarters.
+	stray := append(slices.Clone(deals), Deal{ID: "old", Outcome: "won", Closed: time.Date(1901, 2, 1, 0, 0, 0, 0, time.UTC), Competitors: []string{"Northwind CRM"}})
+	if tr := WinRates(catalog, stray, Options{})["northwind-crm"].Trend; len(tr) != MaxTrend || tr[len(tr)-1].Quarter != "2025-Q3" {
+		t.Errorf("trend with a stray date: %d quarters, last %+v", len(tr), tr[len(tr)-1])
+	}
+	// Quarters are UTC: 23:30 on 31 March in New York is in Q2.
+	ny := time.FixedZone("EDT", -4*3600)
+	one := []Deal{{ID: "x", Outcome: "won", Closed: time.Date(2025, 3, 31, 23, 30, 0, 0, ny), Competitors: []string{"Globex Revenue"}}}
+	if tr := WinRates(catalog, one, Options{})["globex"].Trend; len(tr) != 1 || tr[0].Quarter != "2025-Q2" {
+		t.Errorf("UTC quarter: %+v", tr)
 	}
 }
 
@@ -304,8 +312,10 @@ func TestParseBattlecard(t *testing.T) {
 		{"wrong type", "nw.yaml", "strengths: 3\n", false, "cannot unmarshal"},
 		{"not yaml", "nw.yml", "a: [b\n", false, "nw.yml"},
 		{"empty", "nw.yaml", "", false, "empty"},
-		{"two json docs", "nw.json", `{} {}`, false, "more than one"},
-		{"non-string keys", "nw.yaml", "1: x\n", false, "keys must be strings"},
+		{"two documents", "nw.yaml", "summary: a\n---\nsummary: b\n", false, "more than one"},
+		{"repeated key", "nw.json", `{"summary":"a","summary":"b"}`, false, "appears twice"},
+		{"alias", "nw.yaml", "strengths: &a [x]\nweaknesses: *a\n", false, "aliases"},
+		{"non-string keys", "nw.yaml", "1: x\n", false, `unknown field "1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

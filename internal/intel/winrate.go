@@ -7,6 +7,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/stats"
+	"github.com/tandemhq/tandem/internal/winloss"
 )
 
 // WinRateDefinition is said next to every win rate (DESIGN §6).
@@ -126,18 +127,23 @@ type QuarterRate struct {
 	Rate
 }
 
-// Quarter names the calendar quarter of t (UTC): "2025-Q3".
-func Quarter(t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("%d-Q%d", t.Year(), (int(t.Month())-1)/3+1)
-}
-
 // quarterIndex counts quarters from year 0, so consecutive quarters are
 // consecutive numbers.
 func quarterIndex(t time.Time) int {
 	t = t.UTC()
 	return t.Year()*4 + (int(t.Month())-1)/3
 }
+
+// quarterName names the quarter of an index as winloss.Quarter does
+// ("2025-Q3"), so both reports key periods alike.
+func quarterName(q int) string {
+	return winloss.Quarter(time.Date(q/4, time.Month(q%4*3+1), 1, 0, 0, 0, 0, time.UTC))
+}
+
+// MaxTrend is the most quarters a trend lists: a stray close date decades
+// off must not turn a page into thousands of empty quarters. The latest
+// quarters are kept; the win rates themselves count every closed deal.
+const MaxTrend = 40
 
 // Overall is the win rate of every closed deal.
 func Overall(deals []Deal, o Options) Rate {
@@ -168,8 +174,9 @@ type CompetitorRates struct {
 
 // WinRates computes the figures of every catalog competitor over deals
 // (matched by name or alias). The trend runs from the first to the last
-// quarter in which the competitor has a closed deal with a close date,
-// every quarter in between included (an empty one has n=0).
+// quarter (UTC) in which the competitor has a closed deal with a close
+// date, every quarter in between included (an empty one has n=0), and at
+// most the last MaxTrend quarters.
 func WinRates(catalog []tandem.Competitor, deals []Deal, o Options) map[string]CompetitorRates {
 	o = o.WithDefaults()
 	m := NewMatcher(catalog)
@@ -215,12 +222,15 @@ func WinRates(catalog []tandem.Competitor, deals []Deal, o Options) map[string]C
 		for q := range byQuarter[c.ID] {
 			first, last = min(first, q), max(last, q)
 		}
+		if first != math.MaxInt {
+			first = max(first, last-MaxTrend+1)
+		}
 		for q := first; q <= last && first != math.MaxInt; q++ {
 			qc := byQuarter[c.ID][q]
 			if qc == nil {
 				qc = &counts{}
 			}
-			cr.Trend = append(cr.Trend, QuarterRate{Quarter: fmt.Sprintf("%d-Q%d", q/4, q%4+1), Rate: WinRate(qc.won, qc.lost, o)})
+			cr.Trend = append(cr.Trend, QuarterRate{Quarter: quarterName(q), Rate: WinRate(qc.won, qc.lost, o)})
 		}
 		out[c.ID] = cr
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -125,11 +126,20 @@ func (s *Service) checkFeedbackSettings(ctx context.Context, set tandem.Feedback
 // feedbackCache holds every item's latest version, reloaded when the
 // store's feedback stamp moves: the inbox, themes and reports all read the
 // whole set, and decoding it per request would cost more than answering.
+// Writes made through writeFeedback are applied to it in place of a
+// reload, so filing one item among a hundred thousand stays cheap.
+//
+// The slice and map handed out are never changed afterwards: a new item
+// is appended beyond every earlier reader's length (and the map is copied
+// before it gains a key), and a changed item replaces its entry in a copy.
 type feedbackCache struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // guards the fields below
 	stamp int64
 	items []tandem.Feedback
 	byID  map[string]int
+	// write serializes this process's feedback writes, so each can tell
+	// whether the store's stamp moved by exactly its own versions.
+	write sync.Mutex
 }
 
 // FeedbackItems returns the latest version of every feedback item, ordered
@@ -139,7 +149,7 @@ func (s *Service) FeedbackItems(ctx context.Context) ([]tandem.Feedback, error) 
 	return items, err
 }
 
-// feedbackSnapshot returns the items and an index by id.
+// feedbackSnapshot returns the items and an index by id, both read-only.
 func (s *Service) feedbackSnapshot(ctx context.Context) ([]tandem.Feedback, map[string]int, error) {
 	c := &s.feedback
 	c.mu.Lock()
@@ -155,15 +165,73 @@ func (s *Service) feedbackSnapshot(ctx context.Context) ([]tandem.Feedback, map[
 	if err != nil {
 		return nil, nil, err
 	}
-	slices.SortFunc(items, func(a, b tandem.Feedback) int {
-		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(items, compareFeedback)
 	byID := make(map[string]int, len(items))
 	for i, f := range items {
 		byID[f.ID] = i
 	}
 	c.stamp, c.items, c.byID = stamp, items, byID
 	return items, byID, nil
+}
+
+// compareFeedback orders items by receipt time, then id.
+func compareFeedback(a, b tandem.Feedback) int {
+	return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.ID, b.ID))
+}
+
+// writeFeedback writes a batch whose feedback documents are the versions
+// of items (in order), then applies items to the cache when the store's
+// stamp moved by exactly those versions (else the next read reloads).
+// filter, when not nil, runs first on the current snapshot, under the
+// write lock, and returns the batch to write: a duplicate check that no
+// other write of this process can slip past.
+func (s *Service) writeFeedback(ctx context.Context, filter func(items []tandem.Feedback, byID map[string]int) (tandem.DocWrite, []tandem.Feedback, error)) error {
+	c := &s.feedback
+	c.write.Lock()
+	defer c.write.Unlock()
+	items, byID, err := s.feedbackSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	before := c.stamp
+	c.mu.Unlock()
+	w, written, err := filter(items, byID)
+	if err != nil || (len(w.Docs) == 0 && len(w.Audit) == 0) {
+		return err
+	}
+	if err := s.store.WriteDocs(ctx, w); err != nil {
+		return err
+	}
+	after, err := s.store.DocsStamp(ctx, tandem.DocFeedback)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || c.byID == nil || c.stamp != before || after != before+int64(len(written)) {
+		c.byID = nil // someone else wrote too: reload on the next read
+		return nil
+	}
+	list, index := c.items, c.byID
+	copiedList, copiedIndex := false, false
+	for _, f := range written {
+		if i, ok := index[f.ID]; ok {
+			if !copiedList {
+				list, copiedList = slices.Clone(list), true
+			}
+			list[i] = f // triage keeps the receipt time, so the order holds
+			continue
+		}
+		if n := len(list); n > 0 && compareFeedback(f, list[n-1]) < 0 {
+			c.byID = nil // an older item arrived: re-sort on the next read
+			return nil
+		}
+		if !copiedIndex {
+			index, copiedIndex = maps.Clone(index), true
+		}
+		index[f.ID] = len(list)
+		list = append(list, f)
+	}
+	c.stamp, c.items, c.byID = after, list, index
+	return nil
 }
 
 // FeedbackItem returns the latest version of an item and its version.
@@ -188,22 +256,31 @@ func feedbackID(source, ref string) string {
 }
 
 // intake is what routing and matching need, read once per submission or
-// import.
+// import. Deals and accounts are looked up one by one for a few items and
+// read whole for a large batch: a store of a million deals should not be
+// scanned to file one piece of feedback.
 type intake struct {
+	s           *Service
 	set         tandem.FeedbackSettings
 	people      *desk.People
 	reps        []desk.Rep
 	competitors []tandem.Competitor
-	segment     map[string]string // account id → segment
-	dealAccount map[string]string // deal id → account id
 	products    map[string]struct{}
 	features    map[string]struct{}
 	defOwner    string
+	// segment (account id → segment) and dealAccount (deal id → account
+	// id) are nil until preload.
+	segment     map[string]string
+	dealAccount map[string]string
 }
 
-// newIntake reads what intake needs.
-func (s *Service) newIntake(ctx context.Context) (*intake, error) {
-	in := &intake{segment: map[string]string{}, dealAccount: map[string]string{}}
+// intakePreload is the batch size from which intake reads every account
+// and deal at once instead of looking them up.
+const intakePreload = 200
+
+// newIntake reads what intake of n items needs.
+func (s *Service) newIntake(ctx context.Context, n int) (*intake, error) {
+	in := &intake{s: s}
 	var err error
 	if in.set, _, err = s.FeedbackSettings(ctx); err != nil {
 		return nil, err
@@ -228,6 +305,16 @@ func (s *Service) newIntake(ctx context.Context) (*intake, error) {
 	if in.competitors, err = s.Competitors(ctx); err != nil {
 		return nil, err
 	}
+	if in.products, err = s.store.IDs(ctx, "products"); err != nil {
+		return nil, err
+	}
+	if in.features, err = s.store.IDs(ctx, "features"); err != nil {
+		return nil, err
+	}
+	if n < intakePreload {
+		return in, nil
+	}
+	in.segment, in.dealAccount = map[string]string{}, map[string]string{}
 	ae, _ := s.cat.Entity("accounts")
 	if err := s.store.Scan(ctx, "accounts", func(r tandem.Record) error {
 		in.segment[r.ID()] = text(ae, r, "segment")
@@ -247,13 +334,39 @@ func (s *Service) newIntake(ctx context.Context) (*intake, error) {
 			in.dealAccount[id] = ""
 		}
 	}
-	if in.products, err = s.store.IDs(ctx, "products"); err != nil {
-		return nil, err
-	}
-	if in.features, err = s.store.IDs(ctx, "features"); err != nil {
-		return nil, err
-	}
 	return in, nil
+}
+
+// deal returns a deal's account and whether the deal exists.
+func (in *intake) deal(ctx context.Context, id string) (string, bool, error) {
+	if in.dealAccount != nil {
+		acct, ok := in.dealAccount[id]
+		return acct, ok, nil
+	}
+	de, r, err := in.s.Get(ctx, "deals", id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return text(de, r, "account_id"), true, nil
+}
+
+// account returns an account's segment and whether the account exists.
+func (in *intake) account(ctx context.Context, id string) (string, bool, error) {
+	if in.segment != nil {
+		seg, ok := in.segment[id]
+		return seg, ok, nil
+	}
+	ae, r, err := in.s.Get(ctx, "accounts", id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return text(ae, r, "segment"), true, nil
 }
 
 // repOf matches an author (an e-mail or a name) to a rep: the rep a user
@@ -280,7 +393,7 @@ func (in *intake) repOf(author, name string) string {
 // prepare checks an item as submitted and fills in what Tandem adds:
 // id, rep, account (from the deal), owner, deadline, mentions, reply
 // channel. Problems are returned as "field: message" lines.
-func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
+func (in *intake) prepare(ctx context.Context, f *tandem.Feedback, now time.Time) ([]string, error) {
 	var probs []string
 	f.Text = strings.TrimSpace(f.Text)
 	f.Title = strings.TrimSpace(f.Title)
@@ -311,7 +424,10 @@ func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
 		probs = append(probs, fmt.Sprintf("importance: %q is not nice, important or critical", f.Importance))
 	}
 	if f.DealID != "" {
-		acct, ok := in.dealAccount[f.DealID]
+		acct, ok, err := in.deal(ctx, f.DealID)
+		if err != nil {
+			return nil, err
+		}
 		switch {
 		case !ok:
 			probs = append(probs, fmt.Sprintf("deal_id: no deal %q", f.DealID))
@@ -321,8 +437,16 @@ func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
 			probs = append(probs, fmt.Sprintf("account_id: deal %s belongs to account %s, not %s", f.DealID, acct, f.AccountID))
 		}
 	}
-	if _, ok := in.segment[f.AccountID]; f.AccountID != "" && !ok {
-		probs = append(probs, fmt.Sprintf("account_id: no account %q", f.AccountID))
+	var segment string
+	if f.AccountID != "" {
+		seg, ok, err := in.account(ctx, f.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			probs = append(probs, fmt.Sprintf("account_id: no account %q", f.AccountID))
+		}
+		segment = seg
 	}
 	if _, ok := in.products[f.ProductID]; f.ProductID != "" && !ok {
 		probs = append(probs, fmt.Sprintf("product_id: no product %q", f.ProductID))
@@ -331,7 +455,7 @@ func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
 		probs = append(probs, fmt.Sprintf("feature_id: no feature %q", f.FeatureID))
 	}
 	if len(probs) > 0 {
-		return probs
+		return probs, nil
 	}
 	if f.ReceivedAt.IsZero() {
 		f.ReceivedAt = now
@@ -345,7 +469,7 @@ func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
 	}
 	f.Competitors = feedback.Mentions(f.Title+"\n"+f.Text, in.competitors)
 	f.Owner, f.RoutedBy = feedback.Route(in.set.Routing, feedback.Subject{Product: f.ProductID, Feature: f.FeatureID,
-		Segment: in.segment[f.AccountID], Title: f.Title, Text: f.Text}, in.defOwner)
+		Segment: segment, Title: f.Title, Text: f.Text}, in.defOwner)
 	f.Status, f.StatusNote, f.AckAt = tandem.FeedbackNew, "", time.Time{}
 	f.AckDue = feedback.AckDue(f.ReceivedAt, in.set.AckBusinessDays)
 	if f.ReplyTo == "" {
@@ -356,7 +480,7 @@ func (in *intake) prepare(f *tandem.Feedback, now time.Time) []string {
 			f.ReplyTo = "email:" + f.Author
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // SubmitResult says what a submission did.
@@ -436,51 +560,59 @@ func asProblems(err error, target **FeedbackProblems) bool {
 // stored are skipped, so re-running an import changes nothing. what names
 // the import for the audit log ("" for a single submission).
 func (s *Service) ImportFeedback(ctx context.Context, a Actor, items []tandem.Feedback, blobs []tandem.Blob, what string) (ImportResult, error) {
-	var res ImportResult
-	in, err := s.newIntake(ctx)
+	in, err := s.newIntake(ctx, len(items))
 	if err != nil {
-		return res, err
-	}
-	_, byID, err := s.feedbackSnapshot(ctx)
-	if err != nil {
-		return res, err
+		return ImportResult{}, err
 	}
 	now := s.now().UTC()
 	var bad []ItemProblems
-	seen := map[string]bool{}
-	var w tandem.DocWrite
+	prepared := make([]tandem.Feedback, 0, len(items))
 	for i := range items {
 		f := items[i]
-		if probs := in.prepare(&f, now); len(probs) > 0 {
+		probs, err := in.prepare(ctx, &f, now)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		if len(probs) > 0 {
 			bad = append(bad, ItemProblems{Index: i, Ref: f.SourceRef, Problems: probs})
 			continue
 		}
-		if _, stored := byID[f.ID]; stored || seen[f.ID] {
-			res.DuplicateIDs = append(res.DuplicateIDs, f.ID)
-			continue
-		}
-		seen[f.ID] = true
-		res.Created = append(res.Created, f)
-		w.Docs = append(w.Docs, s.newDoc(a, tandem.DocFeedback, f.ID, f.AccountID, 1, f, ""))
-		if what == "" {
-			w.Audit = append(w.Audit, s.entry(a, "feedback.submit", f.ID, nil, f))
-		}
+		prepared = append(prepared, f)
 	}
 	if len(bad) > 0 {
 		return ImportResult{}, &tandem.Error{Code: tandem.EINVALID, Message: (&FeedbackProblems{Items: bad}).Error(), Err: &FeedbackProblems{Items: bad}}
 	}
-	if len(w.Docs) == 0 {
-		return res, nil
-	}
-	if what != "" {
-		ids := make([]string, len(res.Created))
-		for i, f := range res.Created {
-			ids[i] = f.ID
+	var res ImportResult
+	err = s.writeFeedback(ctx, func(_ []tandem.Feedback, byID map[string]int) (tandem.DocWrite, []tandem.Feedback, error) {
+		res = ImportResult{}
+		seen := map[string]bool{}
+		var w tandem.DocWrite
+		for _, f := range prepared {
+			if _, stored := byID[f.ID]; stored || seen[f.ID] {
+				res.DuplicateIDs = append(res.DuplicateIDs, f.ID)
+				continue
+			}
+			seen[f.ID] = true
+			res.Created = append(res.Created, f)
+			w.Docs = append(w.Docs, s.newDoc(a, tandem.DocFeedback, f.ID, f.AccountID, 1, f, ""))
+			if what == "" {
+				w.Audit = append(w.Audit, s.entry(a, "feedback.submit", f.ID, nil, f))
+			}
 		}
-		w.Audit = append(w.Audit, s.entry(a, "feedback.import", what, nil, map[string]any{"created": len(ids), "duplicates": len(res.DuplicateIDs), "ids": ids}))
-	}
-	w.Blobs = blobs
-	if err := s.store.WriteDocs(ctx, w); err != nil {
+		if len(w.Docs) == 0 {
+			return tandem.DocWrite{}, nil, nil
+		}
+		if what != "" {
+			ids := make([]string, len(res.Created))
+			for i, f := range res.Created {
+				ids[i] = f.ID
+			}
+			w.Audit = append(w.Audit, s.entry(a, "feedback.import", what, nil, map[string]any{"created": len(ids), "duplicates": len(res.DuplicateIDs), "ids": ids}))
+		}
+		w.Blobs = blobs
+		return w, res.Created, nil
+	})
+	if err != nil {
 		return ImportResult{}, err
 	}
 	return res, nil
@@ -515,7 +647,7 @@ func (s *Service) ChangeFeedback(ctx context.Context, a Actor, id string, c Feed
 	if c.Version != v {
 		return old, v, tandem.Errorf(tandem.ECONFLICT, "feedback %s is at version %d; your change was made to version %d: reload and apply it again", id, v, c.Version)
 	}
-	in, err := s.newIntake(ctx)
+	in, err := s.newIntake(ctx, 1)
 	if err != nil {
 		return old, v, err
 	}
@@ -541,7 +673,9 @@ func (s *Service) ChangeFeedback(ctx context.Context, a Actor, id string, c Feed
 	}
 	// prepare re-checks the links; keep what triage set that prepare resets.
 	check := f
-	if probs := in.prepare(&check, f.ReceivedAt); len(probs) > 0 {
+	if probs, err := in.prepare(ctx, &check, f.ReceivedAt); err != nil {
+		return old, v, err
+	} else if len(probs) > 0 {
 		return old, v, tandem.Errorf(tandem.EINVALID, "feedback %s: %s", id, strings.Join(probs, "; "))
 	}
 	f.AccountID = check.AccountID
@@ -572,7 +706,10 @@ func (s *Service) ChangeFeedback(ctx context.Context, a Actor, id string, c Feed
 		w.Notify = s.replyNotifications(in.set, f)
 	}
 	w.Audit = []tandem.AuditEntry{s.entry(a, action, id, old, f)}
-	if err := s.store.WriteDocs(ctx, w); err != nil {
+	err = s.writeFeedback(ctx, func([]tandem.Feedback, map[string]int) (tandem.DocWrite, []tandem.Feedback, error) {
+		return w, []tandem.Feedback{f}, nil
+	})
+	if err != nil {
 		return old, v, err
 	}
 	return f, v + 1, nil

@@ -526,8 +526,8 @@ func (p *CSVItemProblems) Error() string {
 // account or alias and fix the links. Re-importing the same file creates
 // nothing (items are keyed by source and source ref).
 //
-// Canny votes need themes to land on; they are counted and reported as not
-// imported here: votes are recorded through the ranking.
+// A Canny votes export becomes votes on behalf of the voters' companies,
+// on the themes of the posts voted for (see importCannyVotes).
 func (s *Service) ImportFeedbackCSV(ctx context.Context, a Actor, r io.Reader, name string) (CSVImportResult, error) {
 	res := CSVImportResult{Name: name, CreatedIDs: []string{}, UnknownCompanies: []UnknownCompany{}, Notes: []string{}}
 	cr, err := feedback.ReadCSV(r, name, feedback.CSVOptions{})
@@ -539,7 +539,7 @@ func (s *Service) ImportFeedbackCSV(ctx context.Context, a Actor, r io.Reader, n
 		res.Ignored = []string{}
 	}
 	if len(cr.Votes) > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("votes: %d read, not imported (votes are recorded through the ranking)", len(cr.Votes)))
+		return s.importCannyVotes(ctx, a, cr.Votes, res)
 	}
 	if len(cr.Items) == 0 {
 		return res, nil
@@ -844,4 +844,72 @@ func orderedSettings(set tandem.FeedbackSettings) *yaml.Node {
 	}
 	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "routing"}, rules)
 	return n
+}
+
+// importCannyVotes records a Canny votes export as votes: each vote lands
+// on the theme of the post it is for (the post must have been imported
+// from the posts export first) on behalf of the voter's company (matched
+// as items' companies are, by the voter's mail domain or the company
+// name). Votes whose post or company is unknown are listed in the notes
+// and skipped, all of them before anything is written; a company that
+// already voted for the theme keeps its vote, so re-importing the file
+// changes nothing. Votes are written one by one: a failure part-way
+// leaves the earlier ones, and running the import again completes it.
+func (s *Service) importCannyVotes(ctx context.Context, a Actor, votes []feedback.CSVVote, res CSVImportResult) (CSVImportResult, error) {
+	accounts, err := s.feedbackAccounts(ctx)
+	if err != nil {
+		return res, err
+	}
+	_, byID, err := s.feedbackSnapshot(ctx)
+	if err != nil {
+		return res, err
+	}
+	type pending struct {
+		v    tandem.Vote
+		line int
+	}
+	var todo []pending
+	var noPost, noCompany []string
+	for _, cv := range votes {
+		item := feedbackID(tandem.SourceCanny, cv.ItemRef)
+		if _, ok := byID[item]; !ok {
+			noPost = append(noPost, strconv.Itoa(cv.Line))
+			continue
+		}
+		acct := ""
+		if _, domain, ok := strings.Cut(cv.VoterEmail, "@"); ok {
+			acct = accounts.domain(domain)
+		}
+		if acct == "" && cv.Company != "" {
+			acct = accounts.name(cv.Company)
+		}
+		if acct == "" {
+			noCompany = append(noCompany, strconv.Itoa(cv.Line))
+			continue
+		}
+		theme, err := s.ThemeOf(ctx, item)
+		if err != nil {
+			return res, err
+		}
+		todo = append(todo, pending{tandem.Vote{Theme: theme, AccountID: acct, Importance: tandem.ImportanceNice,
+			Note: "Canny vote by " + cmp.Or(cv.Voter, cv.VoterEmail), By: a.Name, At: cv.At}, cv.Line})
+	}
+	if len(noPost) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("votes on lines %s are for posts not imported yet: import the Canny posts export first", strings.Join(noPost, ", ")))
+	}
+	if len(noCompany) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("votes on lines %s name no known company: add the account, an alias or attr.domain and import again", strings.Join(noCompany, ", ")))
+	}
+	for _, p := range todo {
+		if _, _, err := docOf[tandem.Vote](ctx, s, tandem.DocVote, p.v.Theme+"/"+p.v.AccountID, 0); err == nil {
+			continue // this company already voted for the theme
+		} else if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			return res, err
+		}
+		if err := s.RecordVote(ctx, a, p.v); err != nil {
+			return res, fmt.Errorf("line %d: %w", p.line, err)
+		}
+		res.VotesImported++
+	}
+	return res, nil
 }

@@ -319,10 +319,36 @@ func TestFeedbackImportCSV(t *testing.T) {
 				t.Errorf("re-import: %+v, %v", again, err)
 			}
 
-			// Canny votes are read and reported, not imported.
+			// Canny votes before their posts are reported, not recorded;
+			// after the posts, each known company's vote lands on its
+			// post's theme, once however often the file is imported.
 			votes, err := s.ImportFeedbackCSV(ctx, admin, open("canny_votes.csv"), "canny_votes.csv")
-			if err != nil || votes.Votes == 0 || votes.Created != 0 || !strings.Contains(strings.Join(votes.Notes, "\n"), "not imported") {
-				t.Errorf("votes: %+v, %v", votes, err)
+			if err != nil || votes.Votes != 3 || votes.VotesImported != 0 || !strings.Contains(strings.Join(votes.Notes, "\n"), "posts not imported yet") {
+				t.Errorf("votes before posts: %+v, %v", votes, err)
+			}
+			putAccount(t, s, "acc-hooli", "Hooli", map[string]string{"domain": "hooli.example"})
+			putAccount(t, s, "acc-piper", "Pied Piper", nil)
+			if _, err := s.ImportFeedbackCSV(ctx, admin, open("canny_posts.csv"), "canny_posts.csv"); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				votes, err = s.ImportFeedbackCSV(ctx, admin, open("canny_votes.csv"), "canny_votes.csv")
+				if err != nil || !strings.Contains(strings.Join(votes.Notes, "\n"), "lines 3 name no known company") {
+					t.Errorf("votes: %+v, %v", votes, err)
+				}
+			}
+			sync, err := s.ThemeOf(ctx, feedbackID(tandem.SourceCanny, "64f1a2b3c4d5e6f708192a3b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := docsOf[tandem.Vote](ctx, s, tandem.DocVote, "")
+			if err != nil || len(vs) != 2 {
+				t.Fatalf("votes stored: %+v, %v", vs, err)
+			}
+			for _, v := range vs {
+				if v.AccountID == "acc-hooli" && v.Theme != sync {
+					t.Errorf("Hooli's vote is on %s, want the sync post's theme %s", v.Theme, sync)
+				}
 			}
 
 			// The canonical sample names accounts and deals this store does

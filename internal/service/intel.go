@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -181,24 +182,53 @@ func (s *Service) ImportCompetitorsFromDeals(ctx context.Context, a Actor, apply
 	return res, nil
 }
 
-// intelDeals reads every deal with what competitive intelligence looks
-// at: outcome, dates, rep and the free-text competitor names.
-func (s *Service) intelDeals(ctx context.Context) ([]intel.Deal, error) {
+// dealRow is a deal with the columns the win/loss reports and competitive
+// intelligence read, so both read deals one way.
+type dealRow struct {
+	ID, Name, Outcome, Rep, Account string
+	Amount                          float64
+	Created, Closed                 time.Time
+	// Products, Competitors and LossReasons are the list columns as
+	// typed in the CRM.
+	Products, Competitors, LossReasons []string
+}
+
+// dealRows reads every deal.
+func (s *Service) dealRows(ctx context.Context) ([]dealRow, error) {
 	de, err := s.cat.Entity("deals")
 	if err != nil {
 		return nil, err
 	}
-	var out []intel.Deal
+	var out []dealRow
 	err = s.store.Scan(ctx, "deals", func(r tandem.Record) error {
-		d := intel.Deal{ID: r.ID(), Name: text(de, r, "name"), Outcome: text(de, r, "outcome"), Rep: text(de, r, "rep_id")}
+		d := dealRow{ID: r.ID(), Name: text(de, r, "name"), Outcome: text(de, r, "outcome"), Rep: text(de, r, "rep_id"), Account: text(de, r, "account_id")}
+		if n := number(de, r, "amount"); n != nil {
+			d.Amount = *n
+		}
 		d.Created, _ = Value(de, r, "created").(time.Time)
 		d.Closed, _ = Value(de, r, "closed").(time.Time)
+		d.Products, _ = Value(de, r, "products").([]string)
 		d.Competitors, _ = Value(de, r, "competitors").([]string)
+		d.LossReasons, _ = Value(de, r, "loss_reasons").([]string)
 		out = append(out, d)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read deals: %w", err)
+	}
+	return out, nil
+}
+
+// intelDeals reads every deal with what competitive intelligence looks
+// at: outcome, dates, rep and the free-text competitor names.
+func (s *Service) intelDeals(ctx context.Context) ([]intel.Deal, error) {
+	rows, err := s.dealRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]intel.Deal, len(rows))
+	for i, r := range rows {
+		out[i] = intel.Deal{ID: r.ID, Name: r.Name, Outcome: r.Outcome, Rep: r.Rep, Created: r.Created, Closed: r.Closed, Competitors: r.Competitors}
 	}
 	return out, nil
 }
@@ -303,6 +333,13 @@ func (s *Service) CompetitorView(ctx context.Context, id string, o intel.Options
 	ms := intel.Mentions(d.catalog, d.deals, d.items)
 	out := &CompetitorDetail{CompetitorEntry: e, Rates: intel.WinRates(d.catalog, d.deals, o)[id], Definition: intel.WinRateDefinition, Options: o,
 		Mentions: intel.CountMentions(ms)[id], Latest: intel.Latest(ms, id, latestMentions)}
+	reps, err := s.entityNames(ctx, "reps")
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Latest {
+		out.Latest[i].RepName = cmp.Or(reps[out.Latest[i].Rep], out.Latest[i].Rep)
+	}
 	out.DifferenceText = out.Rates.Difference.Text(e.Name)
 	bc, err := s.Battlecard(ctx, id, 0)
 	switch {
@@ -400,6 +437,9 @@ func (s *Service) BattlecardHistory(ctx context.Context, id string) ([]Battlecar
 // ECONFLICT. A save that changes nothing writes nothing and returns the
 // latest version.
 func (s *Service) SaveBattlecard(ctx context.Context, a Actor, id string, b tandem.Battlecard, expect int, note string) (BattlecardVersion, error) {
+	if expect < 0 {
+		return BattlecardVersion{}, tandem.Errorf(tandem.EINVALID, "version: %d is not a version (0 writes the first)", expect)
+	}
 	if _, err := s.Competitor(ctx, id); err != nil {
 		return BattlecardVersion{}, err
 	}

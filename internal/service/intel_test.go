@@ -94,6 +94,18 @@ func TestCompetitiveIntel(t *testing.T) {
 			if det.Mentions.Email != 1 || det.Mentions.Deal == 0 || len(det.Latest) == 0 || len(det.Latest) > latestMentions {
 				t.Errorf("mentions %+v, latest %d", det.Mentions, len(det.Latest))
 			}
+			// Mentions name their rep: the demo's deals have rep ids whose
+			// names are in the reps entity.
+			named := false
+			for _, m := range det.Latest {
+				if m.Rep != "" && m.RepName == "" {
+					t.Errorf("mention %+v has a rep and no rep name", m)
+				}
+				named = named || (m.Rep != "" && m.RepName != m.Rep)
+			}
+			if !named {
+				t.Errorf("no mention shows a rep's name: %+v", det.Latest)
+			}
 			for i := 1; i < len(det.Latest); i++ {
 				if det.Latest[i].Date.After(det.Latest[i-1].Date) {
 					t.Fatalf("latest mentions not newest first: %v", det.Latest)
@@ -110,6 +122,9 @@ func TestCompetitiveIntel(t *testing.T) {
 			// Battlecards: versions, conflicts, history with diffs.
 			card := tandem.Battlecard{Summary: "Cheaper, thinner", Strengths: []string{"price"}, Weaknesses: []string{"no SSO"},
 				Objections: []tandem.Objection{{Objection: "They are cheaper", Response: "Count onboarding"}}}
+			if _, err := s.SaveBattlecard(ctx, ops, other.ID, card, -1, ""); tandem.ErrorCode(err) != tandem.EINVALID {
+				t.Errorf("negative version: %v", err)
+			}
 			if _, err := s.SaveBattlecard(ctx, ops, "nobody", card, 0, ""); tandem.ErrorCode(err) != tandem.ENOTFOUND {
 				t.Errorf("card for a missing competitor: %v", err)
 			}

@@ -4,14 +4,17 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/intel"
 	"github.com/tandemhq/tandem/internal/winloss"
 )
 
@@ -162,6 +165,9 @@ func (s *Service) DealReasons(ctx context.Context, dealID string) (DealReasonsVi
 	}
 	v := DealReasonsView{DealID: dealID, Outcome: outcome, Reasons: []ReasonEntry{}, Unmapped: []string{}}
 	for _, t := range crm {
+		if strings.TrimSpace(t) == "" {
+			continue // as the reports read the column
+		}
 		code, ok := m.Map(t)
 		v.Reasons = append(v.Reasons, ReasonEntry{DealReason: tandem.DealReason{Code: code, Source: tandem.ReasonByRep, Confidence: tandem.ConfidenceMedium},
 			Label: m.Label(code), Origin: "crm", Text: t, Mapped: ok})
@@ -189,10 +195,22 @@ func (s *Service) DealReasons(ctx context.Context, dealID string) (DealReasonsVi
 	return v, nil
 }
 
+// Limits on what one request may record, so a bad client cannot bloat
+// every report that reads reasons and interviews.
+const (
+	maxReasons = 50   // reasons in one request or interview
+	maxAnswers = 100  // answers of one interview
+	maxNote    = 2000 // a reason's note
+	maxAnswer  = 5000 // a question or an answer, in characters
+)
+
 // checkReasons checks recorded reasons against the taxonomy, listing
 // every problem; source, when set, is the only source allowed.
 func checkReasons(m *winloss.Mapper, rs []tandem.DealReason, source string) []string {
 	var p []string
+	if len(rs) > maxReasons {
+		p = append(p, fmt.Sprintf("reasons: %d given, at most %d", len(rs), maxReasons))
+	}
 	for i, r := range rs {
 		at := fmt.Sprintf("reasons[%d]", i)
 		if !m.Known(r.Code) {
@@ -207,8 +225,8 @@ func checkReasons(m *winloss.Mapper, rs []tandem.DealReason, source string) []st
 		if r.Confidence != tandem.ConfidenceLow && r.Confidence != tandem.ConfidenceMedium && r.Confidence != tandem.ConfidenceHigh {
 			p = append(p, fmt.Sprintf("%s: confidence %q is not low, medium or high", at, r.Confidence))
 		}
-		if len(r.Note) > 2000 {
-			p = append(p, fmt.Sprintf("%s: the note is longer than 2000 characters", at))
+		if utf8.RuneCountInString(r.Note) > maxNote {
+			p = append(p, fmt.Sprintf("%s: note is longer than %d characters", at, maxNote))
 		}
 	}
 	return p
@@ -222,15 +240,21 @@ func problems(what string, p []string) error {
 	return tandem.Errorf(tandem.EINVALID, "%s (%d problems):\n%s", what, len(p), strings.Join(p, "\n"))
 }
 
-// AddDealReasons appends reasons to what was recorded for a deal. Codes
-// must be in the taxonomy; each reason is stamped with its author and the
-// time. Appends commute, so a concurrent append is retried.
+// AddDealReasons appends reasons to what was recorded for a won or lost
+// deal (the reports never count open deals, so a reason recorded on one
+// would silently count nowhere). Codes must be in the taxonomy; each
+// reason is stamped with its author and the time. Appends commute, so a
+// concurrent append is retried.
 func (s *Service) AddDealReasons(ctx context.Context, a Actor, dealID string, rs []tandem.DealReason) (DealReasonsView, error) {
 	if len(rs) == 0 {
 		return DealReasonsView{}, tandem.Errorf(tandem.EINVALID, "reasons: send at least one reason")
 	}
-	if _, _, err := s.dealFacts(ctx, dealID); err != nil {
+	outcome, _, err := s.dealFacts(ctx, dealID)
+	if err != nil {
 		return DealReasonsView{}, err
+	}
+	if outcome != "won" && outcome != "lost" {
+		return DealReasonsView{}, tandem.Errorf(tandem.EINVALID, "deal %s is not closed (outcome %q): reasons are recorded for won and lost deals", dealID, outcome)
 	}
 	m, err := s.mapper(ctx)
 	if err != nil {
@@ -324,9 +348,20 @@ func (s *Service) CreateInterview(ctx context.Context, a Actor, iv tandem.Interv
 	if iv.Date.IsZero() {
 		iv.Date = s.now().UTC()
 	}
+	if len(iv.Answers) > maxAnswers {
+		p = append(p, fmt.Sprintf("answers: %d given, at most %d", len(iv.Answers), maxAnswers))
+	}
+	for _, f := range []struct{ name, v string }{{"interviewee", iv.Interviewee}, {"role", iv.Role}, {"interviewer", iv.Interviewer}} {
+		if utf8.RuneCountInString(f.v) > 200 {
+			p = append(p, fmt.Sprintf("%s: longer than 200 characters", f.name))
+		}
+	}
 	for i, an := range iv.Answers {
 		if strings.TrimSpace(an.Question) == "" {
 			p = append(p, fmt.Sprintf("answers[%d]: question is missing", i))
+		}
+		if utf8.RuneCountInString(an.Question) > maxAnswer || utf8.RuneCountInString(an.Answer) > maxAnswer {
+			p = append(p, fmt.Sprintf("answers[%d]: question and answer are at most %d characters each", i, maxAnswer))
 		}
 		if an.Score != nil && (*an.Score < 1 || *an.Score > 5) {
 			p = append(p, fmt.Sprintf("answers[%d]: score %d is not between 1 and 5", i, *an.Score))
@@ -463,6 +498,9 @@ func (s *Service) SavePostmortem(ctx context.Context, a Actor, p tandem.Postmort
 		return PostmortemView{}, err
 	}
 	var before any
+	if expect < 0 {
+		return PostmortemView{}, tandem.Errorf(tandem.EINVALID, "version: %d is not a version (0 writes a new post-mortem)", expect)
+	}
 	if expect == 0 {
 		if p.ID != "" {
 			return PostmortemView{}, tandem.Errorf(tandem.EINVALID, "id: a new post-mortem gets its id; send none (or the version you edited to change %s)", p.ID)
@@ -476,8 +514,15 @@ func (s *Service) SavePostmortem(ctx context.Context, a Actor, p tandem.Postmort
 				return PostmortemView{}, tandem.Errorf(tandem.ECONFLICT, "the %s %s already has post-mortem %s: edit it", p.Subject, p.SubjectID, d.ID)
 			}
 		}
-		p.ID = randomID("pm-")
+		// The id follows from the subject, so two people writing the
+		// first post-mortem of one subject at once cannot both succeed:
+		// the second write is version 1 of the same document again.
+		sum := sha256.Sum256([]byte(p.Subject + "/" + p.SubjectID))
+		p.ID = "pm-" + hex.EncodeToString(sum[:6])
 	} else {
+		if p.ID == "" {
+			return PostmortemView{}, tandem.Errorf(tandem.EINVALID, "id: missing; name the post-mortem version %d belongs to", expect)
+		}
 		old, err := s.Postmortem(ctx, p.ID)
 		if err != nil {
 			return PostmortemView{}, err
@@ -493,6 +538,9 @@ func (s *Service) SavePostmortem(ctx context.Context, a Actor, p tandem.Postmort
 	d := s.newDoc(a, tandem.DocPostmortem, p.ID, p.SubjectID, expect+1, p, "")
 	audit := s.entry(a, "postmortem.save", p.ID, before, p)
 	if err := s.store.PutDoc(ctx, d, &audit); err != nil {
+		if tandem.ErrorCode(err) == tandem.ECONFLICT {
+			return PostmortemView{}, tandem.Errorf(tandem.ECONFLICT, "post-mortem %s was saved by someone else meanwhile: reload and apply your change again", p.ID)
+		}
 		return PostmortemView{}, err
 	}
 	v, err := postmortemOf(d)
@@ -527,9 +575,11 @@ func (s *Service) Postmortems(ctx context.Context) ([]PostmortemView, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.names(ctx)
-	if err != nil {
-		return nil, err
+	names := map[string]map[string]string{}
+	for subject, entity := range map[string]string{winloss.SubjectDeal: "deals", winloss.SubjectAccount: "accounts"} {
+		if names[subject], err = s.entityNames(ctx, entity); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]PostmortemView, 0, len(docs))
 	for _, d := range docs {
@@ -537,29 +587,28 @@ func (s *Service) Postmortems(ctx context.Context) ([]PostmortemView, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.SubjectName = cmp.Or(names[v.Subject+"/"+v.SubjectID], v.SubjectID)
+		v.SubjectName = cmp.Or(names[v.Subject][v.SubjectID], v.SubjectID)
 		out = append(out, v)
 	}
 	slices.SortStableFunc(out, func(a, b PostmortemView) int { return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
-// names maps "deal/<id>" and "account/<id>" to names.
-func (s *Service) names(ctx context.Context) (map[string]string, error) {
+// entityNames maps the ids of an entity's records (deals, accounts, reps)
+// to their names; records without a name are left out.
+func (s *Service) entityNames(ctx context.Context, entity string) (map[string]string, error) {
+	ent, err := s.cat.Entity(entity)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
-	for _, e := range []struct{ entity, kind string }{{"deals", winloss.SubjectDeal}, {"accounts", winloss.SubjectAccount}} {
-		ent, err := s.cat.Entity(e.entity)
-		if err != nil {
-			return nil, err
+	if err := s.store.Scan(ctx, entity, func(r tandem.Record) error {
+		if n := text(ent, r, "name"); n != "" {
+			out[r.ID()] = n
 		}
-		if err := s.store.Scan(ctx, e.entity, func(r tandem.Record) error {
-			if n := text(ent, r, "name"); n != "" {
-				out[e.kind+"/"+r.ID()] = n
-			}
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("read %s: %w", e.entity, err)
-		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read %s: %w", entity, err)
 	}
 	return out, nil
 }
@@ -623,13 +672,13 @@ func (s *Service) readWinLoss(ctx context.Context, customers bool) (*winlossData
 	if err != nil {
 		return nil, err
 	}
+	// Competitor names are read as the competitive-intelligence pages
+	// read them (name or alias, tandem.NormalizeName), so a report by
+	// competitor and the competitor's page count the same deals.
+	matcher := intel.NewMatcher(comps)
 	compName := map[string]string{}
 	for _, c := range comps {
-		for _, n := range append([]string{c.Name, c.ID}, c.Aliases...) {
-			if n != "" {
-				compName[winloss.Normalize(n)] = cmp.Or(c.Name, c.ID)
-			}
-		}
+		compName[c.ID] = cmp.Or(c.Name, c.ID)
 	}
 	recorded, err := docsOf[tandem.WinLoss](ctx, s, tandem.DocWinLoss, "")
 	if err != nil {
@@ -646,33 +695,28 @@ func (s *Service) readWinLoss(ctx context.Context, customers bool) (*winlossData
 	for _, iv := range ivs {
 		byDeal[iv.DealID] = append(byDeal[iv.DealID], iv.Reasons...)
 	}
-	de, err := s.cat.Entity("deals")
+	rows, err := s.dealRows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Scan(ctx, "deals", func(r tandem.Record) error {
-		d := winloss.Deal{ID: r.ID(), Name: text(de, r, "name"), Outcome: text(de, r, "outcome")}
-		if n := number(de, r, "amount"); n != nil {
-			d.Amount = *n
-		}
-		d.Closed, _ = Value(de, r, "closed").(time.Time)
-		a := accounts[text(de, r, "account_id")]
+	for _, r := range rows {
+		d := winloss.Deal{ID: r.ID, Name: r.Name, Outcome: r.Outcome, Amount: r.Amount, Closed: r.Closed}
+		a := accounts[r.Account]
 		d.Segment = a.segment
 		if d.Name == "" {
 			d.Name = a.name
 		}
-		ps, _ := Value(de, r, "products").([]string)
-		for _, p := range ps {
+		for _, p := range r.Products {
 			d.Products = append(d.Products, cmp.Or(products[p], p))
 		}
-		cs, _ := Value(de, r, "competitors").([]string)
-		for _, c := range cs {
-			if n := strings.TrimSpace(c); n != "" {
-				d.Competitors = append(d.Competitors, cmp.Or(compName[winloss.Normalize(n)], n))
+		for _, c := range r.Competitors {
+			if id, ok := matcher.Match(c); ok {
+				d.Competitors = append(d.Competitors, compName[id])
+			} else if n := strings.TrimSpace(c); n != "" {
+				d.Competitors = append(d.Competitors, n)
 			}
 		}
-		crm, _ := Value(de, r, "loss_reasons").([]string)
-		for _, t := range crm {
+		for _, t := range r.LossReasons {
 			if strings.TrimSpace(t) == "" {
 				continue
 			}
@@ -687,9 +731,6 @@ func (s *Service) readWinLoss(ctx context.Context, customers bool) (*winlossData
 			}
 		}
 		w.deals = append(w.deals, d)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read deals: %w", err)
 	}
 	if !customers {
 		return w, nil

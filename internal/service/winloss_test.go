@@ -119,6 +119,13 @@ func testWinLoss(t *testing.T, dialect string) {
 	if tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "3 problems") {
 		t.Errorf("bad reason: %v", err)
 	}
+	if _, err := s.AddDealReasons(ctx, rep, "d4", []tandem.DealReason{{Code: "timing", Source: "rep", Confidence: "high"}}); tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "not closed") {
+		t.Errorf("reason on an open deal: %v", err)
+	}
+	many := slices.Repeat([]tandem.DealReason{{Code: "timing", Source: "rep", Confidence: "high"}}, 51)
+	if _, err := s.AddDealReasons(ctx, rep, "d2", many); tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "at most 50") {
+		t.Errorf("51 reasons: %v", err)
+	}
 	v, err := s.AddDealReasons(ctx, rep, "d2", []tandem.DealReason{{Code: "timing", Source: "rep", Confidence: "high", Note: "budget freeze"}})
 	if err != nil || v.Version != 1 || len(v.Reasons) != 2 {
 		t.Fatalf("add reasons: %+v %v", v, err)
@@ -181,6 +188,15 @@ func testWinLoss(t *testing.T, dialect string) {
 	byComp, _ := s.WinLossReasons(ctx, winloss.ReasonsQuery{By: winloss.ByCompetitor}, winloss.Options{MinN: 1})
 	if byComp.Groups[0].Key != "(no competitor)" || byComp.Groups[1].Key != "Northwind CRM" {
 		t.Errorf("by competitor: %+v", byComp.Groups)
+	}
+	// Competitor names are matched as the competitor pages match them
+	// (name or alias, ignoring case, spaces and hyphens): with a catalog
+	// entry whose alias is the deal's spelling, the group takes its name.
+	if _, err := s.SaveCompetitor(ctx, pm, tandem.Competitor{Name: "Northwind", Aliases: []string{"northwind-crm"}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if byComp, _ := s.WinLossReasons(ctx, winloss.ReasonsQuery{By: winloss.ByCompetitor}, winloss.Options{MinN: 1}); byComp.Groups[1].Key != "Northwind" {
+		t.Errorf("by competitor with a catalog: %+v", byComp.Groups)
 	}
 	gap, err := s.WinLossGap(ctx, winloss.GapQuery{}, winloss.Options{})
 	if err != nil || gap.Paired != 1 || gap.Deals != 3 || !gap.Insufficient {
@@ -245,6 +261,19 @@ func testWinLoss(t *testing.T, dialect string) {
 	if _, err := s.SavePostmortem(ctx, admin, edit, 1); tandem.ErrorCode(err) != tandem.ECONFLICT {
 		t.Errorf("stale edit: %v", err)
 	}
+	if _, err := s.SavePostmortem(ctx, admin, edit, -1); tandem.ErrorCode(err) != tandem.EINVALID {
+		t.Errorf("negative version: %v", err)
+	}
+	noID := edit
+	noID.ID = ""
+	if _, err := s.SavePostmortem(ctx, admin, noID, 2); tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "id: missing") {
+		t.Errorf("edit without an id: %v", err)
+	}
+	huge := edit
+	huge.Summary = strings.Repeat("x", 10001)
+	if _, err := s.SavePostmortem(ctx, admin, huge, 2); tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "summary") {
+		t.Errorf("huge summary: %v", err)
+	}
 	moved := edit
 	moved.SubjectID = "d2"
 	if _, err := s.SavePostmortem(ctx, admin, moved, 2); tandem.ErrorCode(err) != tandem.EINVALID {
@@ -261,8 +290,30 @@ func testWinLoss(t *testing.T, dialect string) {
 		t.Errorf("without customers:read: %+v", noCust)
 	}
 
+	// Two people writing the first post-mortem of one account at once:
+	// exactly one succeeds, the other is told to edit it.
+	churn := tandem.Postmortem{Subject: "account", SubjectID: "a3", Causes: []string{"onboarding"}, Date: wlDay("2025-12-05")}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := s.SavePostmortem(ctx, admin, churn, 0); errs <- err }()
+	}
+	var ok, conflict int
+	for range 2 {
+		switch err := <-errs; tandem.ErrorCode(err) {
+		case "":
+			ok++
+		case tandem.ECONFLICT:
+			conflict++
+		default:
+			t.Errorf("racing post-mortems: %v", err)
+		}
+	}
+	if ok != 1 || conflict != 1 {
+		t.Errorf("racing post-mortems: %d saved, %d conflicts", ok, conflict)
+	}
+
 	// Every write is in the audit log.
-	for action, n := range map[string]int{"winloss.taxonomy": 1, "winloss.reasons": 1, "winloss.interview": 1, "postmortem.save": 2} {
+	for action, n := range map[string]int{"winloss.taxonomy": 1, "winloss.reasons": 1, "winloss.interview": 1, "postmortem.save": 3} {
 		entries, _, err := s.Audit(ctx, tandem.AuditQuery{Action: action})
 		if err != nil || len(entries) != n {
 			t.Errorf("audit %s: %d entries, want %d (%v)", action, len(entries), n, err)

@@ -205,6 +205,11 @@ func (db *DB) writeDoc(ctx context.Context, tx *sql.Tx, d tandem.Doc) error {
 	if err != nil {
 		return fmt.Errorf("insert version: %w", constraintError("", err))
 	}
+	// The stamp row of the kind is written in the same transaction, so a
+	// cache that sees the new count also sees the version.
+	if _, err := tx.ExecContext(ctx, dl.bind("INSERT INTO desk_doc_stamps (kind, versions) VALUES (?, 1) ON CONFLICT (kind) DO UPDATE SET versions = desk_doc_stamps.versions + 1"), d.Kind); err != nil {
+		return fmt.Errorf("count version: %w", err)
+	}
 	return nil
 }
 
@@ -274,7 +279,11 @@ func (db *DB) Docs(ctx context.Context, kind, ref string) ([]tandem.Doc, error) 
 // the kind, which the primary key index answers without reading bodies.
 func (db *DB) DocsStamp(ctx context.Context, kind string) (int64, error) {
 	var n int64
-	if err := db.reader.QueryRowContext(ctx, db.dialect.bind("SELECT count(*) FROM desk_docs WHERE kind = ?"), kind).Scan(&n); err != nil {
+	err := db.reader.QueryRowContext(ctx, db.dialect.bind("SELECT versions FROM desk_doc_stamps WHERE kind = ?"), kind).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
 		return 0, fmt.Errorf("count %s documents: %w", kind, err)
 	}
 	return n, nil

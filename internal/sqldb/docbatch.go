@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/tandemhq/tandem"
 )
@@ -33,6 +35,11 @@ func (db *DB) WriteDocs(ctx context.Context, w tandem.DocWrite) error {
 			return fmt.Errorf("write documents: %w", err)
 		}
 	}
+	// Documents go in kind order (stable, so versions of one document keep
+	// theirs): each kind's stamp row is locked in the same order by every
+	// batch, and two batches cannot deadlock on PostgreSQL.
+	docs := slices.Clone(w.Docs)
+	slices.SortStableFunc(docs, func(a, b tandem.Doc) int { return strings.Compare(a.Kind, b.Kind) })
 	var at tandem.Doc
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
 		for _, b := range w.Blobs {
@@ -40,7 +47,7 @@ func (db *DB) WriteDocs(ctx context.Context, w tandem.DocWrite) error {
 				return err
 			}
 		}
-		for _, d := range w.Docs {
+		for _, d := range docs {
 			at = d
 			if err := db.insertDoc(ctx, tx, d); err != nil {
 				return err

@@ -7,6 +7,7 @@ package web
 // with its n and 95% interval, or as "insufficient data".
 
 import (
+	"cmp"
 	"html/template"
 	"math"
 	"net/http"
@@ -53,19 +54,6 @@ func intelFlash(r *http.Request) string {
 
 // competitorHref is a competitor's page.
 func competitorHref(id string) string { return "/competitors/" + url.PathEscape(id) }
-
-// intelMinN reads ?min_n= (the minimum sample of a win rate).
-func intelMinN(r *http.Request) (intel.Options, error) {
-	o := intel.DefaultOptions()
-	if v := strings.TrimSpace(r.URL.Query().Get("min_n")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			return o, tandem.Errorf(tandem.EINVALID, "min_n: %q is not a whole number from 1 to 100000", v)
-		}
-		o.MinSample = n
-	}
-	return o, nil
-}
 
 // intelRate prints a win rate: value, interval and n, or insufficient data.
 func intelRate(r intel.Rate) string { return r.Text() }
@@ -114,6 +102,7 @@ type competitorsPage struct {
 	Definition string
 	MinN       int
 	CanAdmin   bool
+	CanQuota   bool // the intel quota groups by rep: people:read
 	Form       competitorForm
 }
 
@@ -135,7 +124,7 @@ func (s *Site) competitors(w http.ResponseWriter, r *http.Request, status int, p
 	if err != nil {
 		return err
 	}
-	o, err := intelMinN(r)
+	o, err := httpapi.IntelOptions(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -143,7 +132,8 @@ func (s *Site) competitors(w http.ResponseWriter, r *http.Request, status int, p
 	if err != nil {
 		return err
 	}
-	d := competitorsPage{Overall: intelRate(cat.Overall), Definition: cat.Definition, MinN: cat.Options.MinSample, CanAdmin: p.Can(auth.PermFeedbackAdmin)}
+	d := competitorsPage{Overall: intelRate(cat.Overall), Definition: cat.Definition, MinN: cat.Options.MinSample, CanAdmin: p.Can(auth.PermFeedbackAdmin),
+		CanQuota: p.Can(auth.PermPeopleRead)}
 	if form != nil {
 		d.Form = *form
 	}
@@ -363,7 +353,7 @@ func (s *Site) competitor(w http.ResponseWriter, r *http.Request, status int, pr
 	if err != nil {
 		return err
 	}
-	o, err := intelMinN(r)
+	o, err := httpapi.IntelOptions(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -402,7 +392,7 @@ func (s *Site) competitor(w http.ResponseWriter, r *http.Request, status int, pr
 			chart.Options{Title: "Win rate against " + c.Name + " by quarter, 95% intervals", Unit: "proportion"})
 	}
 	for _, m := range c.Latest {
-		d.Latest = append(d.Latest, mentionRow{Source: m.Source, Href: mentionHref(m), Ref: m.Ref, Title: m.Title, Date: dateText(m.Date), Rep: m.Rep})
+		d.Latest = append(d.Latest, mentionRow{Source: m.Source, Href: mentionHref(m), Ref: m.Ref, Title: m.Title, Date: dateText(m.Date), Rep: cmp.Or(m.RepName, m.Rep)})
 	}
 	if c.Battlecard != nil {
 		d.LatestVersion = c.Battlecard.Version

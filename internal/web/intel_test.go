@@ -79,6 +79,10 @@ func TestIntelPages(t *testing.T) {
 	}
 	f.page(t, sales, "GET", "/deals/dab", nil, 200, `id="battlecards"`, "Initech", "mentioned in 1 feedback item", "Count onboarding", "Acme went live in 3 weeks",
 		"No battlecard yet for &lt;script&gt;")
+	// The mention lists the rep by name, not by id.
+	if b := f.page(t, sales, "GET", "/competitors/initech", nil, 200, "<td>Rita &lt;script&gt;"); strings.Contains(b, "<td>r1</td>") {
+		t.Error("the mention shows the rep id")
+	}
 	if b := f.page(t, sales, "GET", "/deals/daa", nil, 200); strings.Contains(b, `id="battlecards"`) {
 		t.Error("a won deal with no competitor shows battlecards")
 	}
@@ -87,4 +91,8 @@ func TestIntelPages(t *testing.T) {
 	f.page(t, admin, "GET", "/intel/quota", nil, 200, "Intel quota, 2026-06")
 	f.page(t, sales, "GET", "/intel/quota?month=June", nil, 400, "YYYY-MM")
 	f.page(t, product, "GET", "/intel/quota", nil, 403)
+	if b := f.page(t, product, "GET", "/competitors", nil, 200); strings.Contains(b, `href="/intel/quota"`) {
+		t.Error("product, who may not read the quota, is offered its link")
+	}
+	f.page(t, sales, "GET", "/competitors", nil, 200, `href="/intel/quota"`)
 }

@@ -28,6 +28,7 @@ import (
 func (s *Site) winlossPages(page pageFunc) []httpapi.Route {
 	return []httpapi.Route{
 		page("GET", "/winloss", auth.PermPipelineRead, "win/loss reasons by period, segment, competitor or product; rep-versus-buyer gap; roadmap check", s.handleWinLoss),
+		page("POST", "/winloss/reasons", auth.PermFeedbackWrite, "record a reason a deal was won or lost", s.handleReasonSave),
 		page("GET", "/winloss/taxonomy", auth.PermPipelineRead, "the reason taxonomy and its value map", s.handleTaxonomy),
 		page("POST", "/winloss/taxonomy", auth.PermFeedbackAdmin, "save the reason taxonomy (YAML or JSON); refused whole with every problem", s.handleTaxonomySave),
 		page("GET", "/winloss/interviews", auth.PermPipelineRead, "buyer interviews and the form to record one", s.handleInterviews),
@@ -79,18 +80,28 @@ type gapRowView struct {
 	Both, RepOnly, BuyerOnly int
 }
 
+// reasonForm is the form that records a reason for a deal, as typed.
+type reasonForm struct {
+	Deal, Code, Source, Confidence, Note string
+}
+
 // winlossView is the /winloss page.
 type winlossView struct {
-	Form     winlossForm
-	Bys      [][2]string
-	Report   *winloss.ReasonsReport
-	Groups   []reasonGroupView
-	Gap      *winloss.GapReport
-	GapRows  []gapRowView
-	Check    *checkView
-	Defs     [][2]string
-	Notes    []string
-	CanAdmin bool
+	Form       winlossForm
+	Reason     reasonForm
+	Codes      [][2]string
+	Sources    []string
+	Confidence []string
+	CanWrite   bool
+	Bys        [][2]string
+	Report     *winloss.ReasonsReport
+	Groups     []reasonGroupView
+	Gap        *winloss.GapReport
+	GapRows    []gapRowView
+	Check      *checkView
+	Defs       [][2]string
+	Notes      []string
+	CanAdmin   bool
 }
 
 // checkView is the roadmap check as the panel shows it.
@@ -129,6 +140,12 @@ func checkViewOf(rc *winloss.RoadmapReport) *checkView {
 }
 
 func (s *Site) handleWinLoss(w http.ResponseWriter, r *http.Request) error {
+	return s.winloss(w, r, http.StatusOK, "", nil)
+}
+
+// winloss renders /winloss, with the reason form as typed and its
+// problem when a recorded reason was refused.
+func (s *Site) winloss(w http.ResponseWriter, r *http.Request, status int, problem string, reason *reasonForm) error {
 	p, err := require(r, auth.PermPipelineRead)
 	if err != nil {
 		return err
@@ -149,19 +166,24 @@ func (s *Site) handleWinLoss(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var date time.Time
-	if f.Date != "" {
-		if date, err = time.Parse(time.DateOnly, f.Date); err != nil {
-			return tandem.Errorf(tandem.EINVALID, "date: %q is not a day (YYYY-MM-DD)", f.Date)
-		}
+	date, err := httpapi.RoadmapDate(q)
+	if err != nil {
+		return err
 	}
 	rc, err := s.svc.RoadmapCheck(ctx, date, o)
 	if err != nil {
 		return err
 	}
+	tv, err := s.svc.Taxonomy(ctx)
+	if err != nil {
+		return err
+	}
 	d := winlossView{Form: f, Report: rep, Gap: gap, Check: checkViewOf(rc), Defs: defsOf(rep.Definitions), Notes: append(slices.Clone(rep.Notes), gap.Notes...),
-		CanAdmin: p.Can(auth.PermFeedbackAdmin),
-		Bys:      [][2]string{{"", "all deals"}, {"quarter", "quarter"}, {"segment", "segment"}, {"competitor", "competitor"}, {"product", "product"}}}
+		CanAdmin: p.Can(auth.PermFeedbackAdmin), CanWrite: p.Can(auth.PermFeedbackWrite), Codes: reasonCodes(tv.Taxonomy),
+		Reason:     reasonForm{Source: tandem.ReasonByRep, Confidence: tandem.ConfidenceMedium},
+		Sources:    []string{tandem.ReasonByRep, tandem.ReasonByInterview, tandem.ReasonBySurvey},
+		Confidence: confidences(),
+		Bys:        [][2]string{{"", "all deals"}, {"quarter", "quarter"}, {"segment", "segment"}, {"competitor", "competitor"}, {"product", "product"}}}
 	for _, g := range rep.Groups {
 		gv := reasonGroupView{Key: g.Key, N: g.N, Insufficient: g.Insufficient}
 		for _, x := range g.Reasons {
@@ -173,9 +195,58 @@ func (s *Site) handleWinLoss(w http.ResponseWriter, r *http.Request) error {
 		d.GapRows = append(d.GapRows, gapRowView{Label: g.Label, Rep: shareText(g.Rep), Buyer: shareText(g.Buyer), Diff: analytics.FormatEstimate("difference", g.Diff),
 			Both: g.Both, RepOnly: g.RepOnly, BuyerOnly: g.BuyerOnly})
 	}
+	if reason != nil {
+		d.Reason = *reason
+	}
 	v := s.newView(r, "Win/loss", "winloss")
-	v.Data = d
-	return s.render(w, http.StatusOK, "winloss_report", v)
+	v.Flash, v.Problem, v.Data = flash(r), problem, d
+	if r.URL.Query().Get("done") == "reason-saved" {
+		v.Flash = "Reason recorded."
+	}
+	return s.render(w, status, "winloss_report", v)
+}
+
+// reasonCodes lists a taxonomy's reasons as (code, label) pairs for the
+// forms' selects and checkboxes.
+func reasonCodes(t tandem.Taxonomy) [][2]string {
+	out := make([][2]string, 0, len(t.Reasons))
+	for _, rd := range t.Reasons {
+		out = append(out, [2]string{rd.Code, rd.Label})
+	}
+	return out
+}
+
+// confidences are the confidence levels a reason may have.
+func confidences() []string {
+	return []string{tandem.ConfidenceLow, tandem.ConfidenceMedium, tandem.ConfidenceHigh}
+}
+
+// handleReasonSave records one reason for a deal from the form on
+// /winloss; a refused reason shows the page again with the problem and
+// the form as typed.
+func (s *Site) handleReasonSave(w http.ResponseWriter, r *http.Request) error {
+	if _, err := require(r, auth.PermFeedbackWrite); err != nil {
+		return err
+	}
+	f := reasonForm{Deal: strings.TrimSpace(r.PostFormValue("deal")), Code: r.PostFormValue("code"), Source: r.PostFormValue("source"),
+		Confidence: r.PostFormValue("confidence"), Note: strings.TrimSpace(r.PostFormValue("note"))}
+	var err error
+	if f.Deal == "" {
+		err = tandem.Errorf(tandem.EINVALID, "deal: give the id of a won or lost deal")
+	} else {
+		_, err = s.svc.AddDealReasons(r.Context(), httpapi.Actor(r), f.Deal,
+			[]tandem.DealReason{{Code: f.Code, Source: f.Source, Confidence: f.Confidence, Note: f.Note}})
+	}
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		err = tandem.Errorf(tandem.EINVALID, "deal: no deal %q", f.Deal)
+	}
+	if userProblem(err) {
+		return s.winloss(w, r, tandem.HTTPStatus(err), tandem.ErrorMessage(err), &f)
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(w, r, "/winloss?done=reason-saved#record-reason")
 }
 
 // ---- /winloss/taxonomy ----
@@ -268,13 +339,18 @@ type interviewRow struct {
 	Answers                                                      []tandem.Answer
 }
 
-// interviewForm is the interview form as typed.
+// interviewForm is the interview form as typed. More asks for three
+// more answer rows (the "more rows" button) instead of saving.
 type interviewForm struct {
 	Deal, Kind, Interviewee, Role, Date string
 	Questions, Answers, Scores          []string
 	Codes                               []string
 	Confidence                          string
+	More                                bool
 }
+
+// maxRows is the most answer rows the interview form offers.
+const maxRows = 30
 
 // interviewsPage is the interviews page.
 type interviewsPage struct {
@@ -283,6 +359,7 @@ type interviewsPage struct {
 	Codes       [][2]string
 	Confidences []string
 	CanWrite    bool
+	MoreRows    bool // the form may grow by three rows
 	Deal        string
 }
 
@@ -311,15 +388,19 @@ func (s *Site) interviews(w http.ResponseWriter, r *http.Request, status int, pr
 	if form != nil {
 		d.Form = *form
 	}
-	d.Confidences = []string{tandem.ConfidenceLow, tandem.ConfidenceMedium, tandem.ConfidenceHigh}
+	d.Confidences = confidences()
 	// The form shows questions, answers and scores side by side: make
-	// the three lists as long as the longest (at least three rows).
+	// the three lists as long as the longest (at least three rows, and
+	// three more each time "more rows" is pressed, up to maxRows).
 	rows := max(3, len(d.Form.Questions), len(d.Form.Answers), len(d.Form.Scores))
-	pad := func(xs []string) []string { return append(xs, make([]string, rows-len(xs))...) }
-	d.Form.Questions, d.Form.Answers, d.Form.Scores = pad(d.Form.Questions), pad(d.Form.Answers), pad(d.Form.Scores)
-	for _, rd := range tv.Taxonomy.Reasons {
-		d.Codes = append(d.Codes, [2]string{rd.Code, rd.Label})
+	if d.Form.More && rows < maxRows {
+		rows = min(rows+3, maxRows)
 	}
+	d.Form.More = false
+	pad := func(xs []string) []string { return append(slices.Clone(xs), make([]string, rows-len(xs))...) }
+	d.Form.Questions, d.Form.Answers, d.Form.Scores = pad(d.Form.Questions), pad(d.Form.Answers), pad(d.Form.Scores)
+	d.MoreRows = rows < maxRows
+	d.Codes = reasonCodes(tv.Taxonomy)
 	for _, iv := range list {
 		var rs []string
 		for _, x := range iv.Reasons {
@@ -346,7 +427,11 @@ func (s *Site) handleInterviewSave(w http.ResponseWriter, r *http.Request) error
 	pf := r.PostForm
 	f := interviewForm{Deal: strings.TrimSpace(pf.Get("deal")), Kind: pf.Get("kind"), Interviewee: strings.TrimSpace(pf.Get("interviewee")),
 		Role: strings.TrimSpace(pf.Get("role")), Date: strings.TrimSpace(pf.Get("date")), Questions: pf["question"], Answers: pf["answer"],
-		Scores: pf["score"], Codes: pf["code"], Confidence: cmp.Or(pf.Get("confidence"), tandem.ConfidenceMedium)}
+		Scores: pf["score"], Codes: pf["code"], Confidence: cmp.Or(pf.Get("confidence"), tandem.ConfidenceMedium), More: pf.Get("more") != ""}
+	if f.More {
+		// Nothing is saved: the form comes back as typed, three rows longer.
+		return s.interviews(w, r, http.StatusOK, "", &f)
+	}
 	iv := tandem.Interview{DealID: f.Deal, Kind: f.Kind, Interviewee: f.Interviewee, Role: f.Role}
 	problem := ""
 	if f.Date != "" {
@@ -689,7 +774,11 @@ func (s *Site) overviewRoadmap(r *http.Request, p *auth.Principal) *roadmapCard 
 				open = append(open, x.Label)
 			}
 		}
-		c.Text = fmt.Sprintf("Top %d closed-lost reasons of %s (n = %d lost deals): ", len(rc.Reasons), rc.Quarter, rc.LostDeals)
+		c.Text = fmt.Sprintf("Top %d closed-lost reasons of %s (n = %d lost deals", len(rc.Reasons), rc.Quarter, rc.LostDeals)
+		if rc.Insufficient {
+			c.Text += fmt.Sprintf("; insufficient data, under %d: which reasons lead is uncertain", rc.MinN)
+		}
+		c.Text += "): "
 		if len(open) == 0 {
 			c.Text += "each is addressed by a planned feature."
 		} else {

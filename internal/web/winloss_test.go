@@ -13,6 +13,7 @@ import (
 // permission each needs.
 var winlossPagePerms = map[string]auth.Perm{
 	"GET /winloss":             auth.PermPipelineRead,
+	"POST /winloss/reasons":    auth.PermFeedbackWrite,
 	"GET /winloss/taxonomy":    auth.PermPipelineRead,
 	"POST /winloss/taxonomy":   auth.PermFeedbackAdmin,
 	"GET /winloss/interviews":  auth.PermPipelineRead,
@@ -81,6 +82,27 @@ func TestWinLossPages(t *testing.T) {
 	}
 	f.page(t, sales, "GET", "/winloss/interviews?done=interview-saved", nil, 200, "Interview recorded", "What decided it?", "The price &lt;script&gt;", "Price (high)", "score 2/5")
 	f.page(t, sales, "GET", "/winloss?outcome=lost", nil, 200, "Over the 1 of 15 lost deals")
+	// "More rows" grows the form by three rows, keeps what was typed and
+	// saves nothing.
+	more := url.Values{"deal": {"dab"}, "question": {"Why us?", "", ""}, "answer": {"Support " + xss, "", ""}, "score": {"4", "", ""}, "more": {"1"}}
+	if b := f.page(t, sales, "POST", "/winloss/interviews", more, 200, `id="iv-q5"`, `value="Why us?"`, `value="Support &lt;script&gt;`); strings.Contains(b, `id="iv-q6"`) || strings.Contains(b, "Interview recorded") {
+		t.Error("more rows: not exactly six rows, or saved")
+	}
+
+	// A reason recorded from /winloss.
+	f.page(t, sales, "GET", "/winloss", nil, 200, "Record a reason", `action="/winloss/reasons"`)
+	reason := url.Values{"deal": {"dac"}, "code": {"timing"}, "source": {"rep"}, "confidence": {"high"}, "note": {"froze " + xss}}
+	f.page(t, sales, "POST", "/winloss/reasons", reason, 400, "not closed", `value="dac"`, `value="froze &lt;script&gt;`)
+	reason.Set("deal", "nope")
+	f.page(t, sales, "POST", "/winloss/reasons", reason, 400, "no deal")
+	reason.Set("deal", "dab")
+	reason.Set("code", "weather")
+	f.page(t, sales, "POST", "/winloss/reasons", reason, 400, "not in the taxonomy")
+	reason.Set("code", "timing")
+	if loc := f.page(t, sales, "POST", "/winloss/reasons", reason, 303); loc != "/winloss?done=reason-saved#record-reason" {
+		t.Errorf("reason went to %s", loc)
+	}
+	f.page(t, sales, "GET", "/winloss?done=reason-saved", nil, 200, "Reason recorded.")
 
 	// Post-mortems.
 	f.page(t, product, "GET", "/postmortems", nil, 200, "None: every lost deal above 50,000", "No post-mortems yet", "Write a post-mortem")

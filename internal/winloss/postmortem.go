@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
 )
@@ -13,6 +15,14 @@ import (
 const (
 	SubjectDeal    = "deal"
 	SubjectAccount = "account"
+)
+
+// Limits of a post-mortem: long enough for a real one, short enough that
+// the list of post-mortems stays readable.
+const (
+	maxSummary = 10000
+	maxEntries = 100
+	maxEntry   = 2000
 )
 
 // CheckPostmortem checks a post-mortem's own fields (the service checks
@@ -38,12 +48,29 @@ func CheckPostmortem(p tandem.Postmortem) error {
 		}
 		seen[c] = true
 	}
+	if utf8.RuneCountInString(p.Summary) > maxSummary {
+		probs = append(probs, fmt.Sprintf("summary: longer than %d characters", maxSummary))
+	}
+	if len(p.Evidence) > maxEntries {
+		probs = append(probs, fmt.Sprintf("evidence: %d links, at most %d", len(p.Evidence), maxEntries))
+	}
+	for i, e := range p.Evidence {
+		if utf8.RuneCountInString(e) > maxEntry {
+			probs = append(probs, fmt.Sprintf("evidence[%d]: longer than %d characters", i, maxEntry))
+		}
+	}
+	if len(p.Actions) > maxEntries {
+		probs = append(probs, fmt.Sprintf("actions: %d given, at most %d", len(p.Actions), maxEntries))
+	}
 	for i, a := range p.Actions {
-		if a.What == "" {
+		if strings.TrimSpace(a.What) == "" {
 			probs = append(probs, fmt.Sprintf("actions[%d]: what is missing", i))
 		}
-		if a.Owner == "" {
+		if strings.TrimSpace(a.Owner) == "" {
 			probs = append(probs, fmt.Sprintf("actions[%d]: owner is missing", i))
+		}
+		if utf8.RuneCountInString(a.What) > maxEntry || utf8.RuneCountInString(a.Owner) > maxCode {
+			probs = append(probs, fmt.Sprintf("actions[%d]: what is at most %d characters, owner at most %d", i, maxEntry, maxCode))
 		}
 	}
 	if p.Date.IsZero() {

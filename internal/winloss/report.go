@@ -71,9 +71,11 @@ const (
 // so a group's deals are all accounted for.
 const NoReason = "(no reason recorded)"
 
-// Quarter is the calendar quarter of t, "2025-Q4", as the other reports
-// key periods.
+// Quarter is the calendar quarter of t in UTC, "2025-Q4", as the other
+// reports key periods (and as QuarterStart bounds them, so a deal closed
+// late on 31 March in another time zone is never in two quarters).
 func Quarter(t time.Time) string {
+	t = t.UTC()
 	return fmt.Sprintf("%d-Q%d", t.Year(), (int(t.Month())+2)/3)
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -55,15 +56,20 @@ type RoadmapReason struct {
 // RoadmapReport is the roadmap check: are the top three closed-lost
 // reasons of the last full quarter addressed by a planned feature?
 type RoadmapReport struct {
-	Date      string          `json:"date"`
-	Quarter   string          `json:"quarter"`
-	From      string          `json:"from"`
-	To        string          `json:"to"` // last day of the quarter
-	LostDeals int             `json:"lost_deals"`
-	MinN      int             `json:"min_n"`
-	Status    string          `json:"status"`
-	Reasons   []RoadmapReason `json:"reasons"`
-	Notes     []string        `json:"notes"`
+	Date      string `json:"date"`
+	Quarter   string `json:"quarter"`
+	From      string `json:"from"`
+	To        string `json:"to"` // last day of the quarter
+	LostDeals int    `json:"lost_deals"`
+	MinN      int    `json:"min_n"`
+	// Insufficient is set when the quarter has fewer lost deals than the
+	// minimum sample: the reasons are still what was said, and the
+	// status still says whether they are addressed, but which three lead
+	// is uncertain, so every page shows "insufficient data" beside it.
+	Insufficient bool            `json:"insufficient,omitempty"`
+	Status       string          `json:"status"`
+	Reasons      []RoadmapReason `json:"reasons"`
+	Notes        []string        `json:"notes"`
 	// Definitions say what the figures are.
 	Definitions map[string]string `json:"definitions"`
 }
@@ -72,7 +78,7 @@ type RoadmapReport struct {
 // start: planned or in beta, or generally available since the quarter
 // began (a release older than that did not stop the losses).
 func addresses(f Feature, start time.Time) bool {
-	switch f.Status {
+	switch strings.ToLower(strings.TrimSpace(f.Status)) {
 	case "planned", "beta":
 		return true
 	case "ga":
@@ -98,7 +104,8 @@ func RoadmapCheck(deals []Deal, m *Mapper, features map[string]Feature, date tim
 			"lost revenue": "sum of the amounts of the lost deals citing the reason; with_amount counts those with an amount",
 			"addressed":    "the reason's feature or one of its addressed_by features is planned or in beta, or became generally available after the quarter began",
 			"status":       "red when one of the top reasons is not addressed; green when all are; insufficient data when no lost deal of the quarter has a reason",
-			"share":        "deals citing the reason out of the quarter's lost deals, Wilson 95% interval",
+			"insufficient": fmt.Sprintf("set when the quarter has fewer than %d lost deals: the top reasons are what was said, but which lead is uncertain", o.MinN),
+			"share":        fmt.Sprintf("deals citing the reason out of the quarter's lost deals, Wilson %g%% interval", o.Conf*100),
 		}}
 	type tally struct {
 		deals, withAmount int
@@ -139,14 +146,15 @@ func RoadmapCheck(deals []Deal, m *Mapper, features map[string]Feature, date tim
 	if len(codes) > 3 {
 		codes = codes[:3]
 	}
+	rep.Insufficient = rep.LostDeals < o.MinN
 	switch {
 	case rep.LostDeals == 0:
 		rep.Status = StatusInsufficient
-		rep.Notes = append(rep.Notes, fmt.Sprintf("no lost deals closed in %s", rep.Quarter))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("insufficient data: no lost deals closed in %s", rep.Quarter))
 		return rep
 	case withReason == 0:
 		rep.Status = StatusInsufficient
-		rep.Notes = append(rep.Notes, fmt.Sprintf("none of the %d lost deals of %s has a reason recorded", rep.LostDeals, rep.Quarter))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("insufficient data: none of the %d lost deals of %s has a reason recorded", rep.LostDeals, rep.Quarter))
 		return rep
 	}
 	rep.Status = StatusGreen
@@ -193,8 +201,8 @@ func RoadmapCheck(deals []Deal, m *Mapper, features map[string]Feature, date tim
 		}
 		rep.Reasons = append(rep.Reasons, r)
 	}
-	if rep.LostDeals < o.MinN {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("only %d lost deals in %s (fewer than %d): the ranking is uncertain", rep.LostDeals, rep.Quarter, o.MinN))
+	if rep.Insufficient {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("insufficient data: only %d lost deals in %s (fewer than %d), so which reasons lead is uncertain", rep.LostDeals, rep.Quarter, o.MinN))
 	}
 	return rep
 }

@@ -362,6 +362,9 @@ func TestRoadmapCheck(t *testing.T) {
 			if c.status != StatusInsufficient && (rep.Quarter != "2025-Q4" || rep.From != "2025-10-01" || rep.To != "2025-12-31" || rep.LostDeals != 5) {
 				t.Errorf("quarter %s %s..%s, %d lost deals", rep.Quarter, rep.From, rep.To, rep.LostDeals)
 			}
+			if !rep.Insufficient || !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, "insufficient data") }) {
+				t.Errorf("5 lost deals, under the minimum sample: insufficient %v, notes %q", rep.Insufficient, rep.Notes)
+			}
 			if len(rep.Reasons) != len(c.reasons) {
 				t.Fatalf("%d reasons: %+v", len(rep.Reasons), rep.Reasons)
 			}
@@ -375,6 +378,16 @@ func TestRoadmapCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+	if rep := RoadmapCheck(roadmapDeals(), tax(nil, nil), features, day("2026-03-01"), Options{MinN: 5}); rep.Insufficient {
+		t.Errorf("5 lost deals with a minimum of 5: %+v", rep)
+	}
+	// Quarters are UTC: a deal closed at 20:00 on 31 December in New York
+	// (1 January UTC) is not in Q4.
+	ny := time.FixedZone("EST", -5*3600)
+	late := []Deal{{ID: "x", Outcome: "lost", Closed: time.Date(2025, 12, 31, 20, 0, 0, 0, ny), Rep: []string{"price"}}}
+	if rep := RoadmapCheck(late, tax(nil, nil), features, day("2026-03-01"), Options{}); rep.LostDeals != 0 || Quarter(late[0].Closed) != "2026-Q1" {
+		t.Errorf("UTC quarter: %d lost deals, quarter %s", rep.LostDeals, Quarter(late[0].Closed))
 	}
 	rep := RoadmapCheck(roadmapDeals(), tax([]string{"parked", "new"}, nil), features, day("2026-03-01"), Options{})
 	if got := rep.Reasons[0].Why; got != "addressed by New (ga)" {

@@ -7,3 +7,11 @@ CREATE TABLE blobs (
 	data          bytea NOT NULL,
 	PRIMARY KEY (sha256)
 );
+
+-- Versions stored per kind of document, as in the SQLite migration.
+CREATE TABLE desk_doc_stamps (
+	kind      text COLLATE "C" NOT NULL,
+	versions  bigint NOT NULL CHECK (versions >= 0),
+	PRIMARY KEY (kind)
+);
+INSERT INTO desk_doc_stamps (kind, versions) SELECT kind, count(*) FROM desk_docs GROUP BY kind;
