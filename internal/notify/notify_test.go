@@ -212,6 +212,8 @@ func TestRender(t *testing.T) {
 			[]string{"escalated to cfo@example.com."}},
 		{"quote approved", Event{Event: EventQuoteApproved, QuoteID: "Q-17", QuoteVersion: 3, DealID: "D-9", Status: "approved"}, "Quote approved: quote Q-17 v3 (deal D-9)",
 			[]string{"Quote Q-17 v3 (deal D-9) has every approval it needs."}},
+		{"feedback status", Event{Event: EventFeedbackStatus, FeedbackID: "fb-1", Title: "SSO via Okta", Status: "planned", Reason: "in Q3", Mention: "U2CERLKJA"},
+			"Your feedback is planned: SSO via Okta", []string{`<@U2CERLKJA> Your feedback "SSO via Okta" (fb-1) is now planned.`, "Note: in Q3"}},
 		{"unknown event", Event{Event: "quote.archived", QuoteID: "Q-1"}, "Tandem quote.archived: quote Q-1",
 			[]string{"Event quote.archived on quote Q-1."}},
 	}
