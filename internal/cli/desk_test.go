@@ -154,33 +154,8 @@ func TestDeskCommands(t *testing.T) {
 func testDeskCommands(t *testing.T, dialect string) {
 	dsn, db, p := deskStore(t, dialect, 1200)
 	ctx := t.Context()
-	tandemRun := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runStdin(t, "", append([]string{"--db", dsn}, args...)...)
-	}
-	tandemOK := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != 0 {
-			t.Fatalf("tandem %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
-	tandemJSON := func(v any, args ...string) {
-		t.Helper()
-		out := tandemOK(append(args, "--json")...)
-		if err := json.Unmarshal([]byte(out), v); err != nil {
-			t.Fatalf("tandem %s --json: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	tandemFails := func(wantCode int, wantErr string, args ...string) string {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != wantCode || !strings.Contains(errOut, wantErr) {
-			t.Errorf("tandem %s: exit %d, stderr %q; want exit %d and %q (stdout %q)", strings.Join(args, " "), code, errOut, wantCode, wantErr, out)
-		}
-		return errOut
-	}
+	tc := cliRun{t, dsn}
+	tandemOK, tandemJSON, tandemFails := tc.ok, tc.json, tc.fails
 
 	// A rule file with several problems is refused whole: every problem is
 	// listed, one a line with its position, and nothing is applied.

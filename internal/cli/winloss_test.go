@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,34 +32,8 @@ func testWinLossCommands(t *testing.T, dialect string) {
 		}
 		return p
 	}
-	tandemRun := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runStdin(t, "", append([]string{"--db", dsn}, args...)...)
-	}
-	tandemOK := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != 0 {
-			t.Fatalf("tandem %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
-	tandemJSON := func(v any, args ...string) {
-		t.Helper()
-		out := tandemOK(append(args, "--json")...)
-		dec := json.NewDecoder(strings.NewReader(out))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("tandem %s --json: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	tandemFails := func(wantCode int, wantErr string, args ...string) {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != wantCode || !strings.Contains(errOut, wantErr) {
-			t.Errorf("tandem %s: exit %d, stderr %q; want exit %d and %q (stdout %q)", strings.Join(args, " "), code, errOut, wantCode, wantErr, out)
-		}
-	}
+	tc := cliRun{t, dsn}
+	tandemOK, tandemJSON, tandemFails := tc.ok, tc.json, tc.fails
 	page, err := db.List(t.Context(), "deals", tandem.Query{Filters: []tandem.Filter{{Column: "outcome", Value: "lost"}}, Limit: 1})
 	if err != nil || len(page.Records) == 0 {
 		t.Fatalf("a lost deal: %v", err)
