@@ -597,7 +597,7 @@ func newShots(t *testing.T) *shots {
 
 // readmeShots are the screenshots README uses; -screenshots gets only these.
 var readmeShots = []string{"signin", "overview", "overview-phone", "deals", "deal", "report-winrate",
-	"feature-halo", "import-preview", "users", "audit"}
+	"feature-halo", "import-preview", "users", "audit", "feedback-inbox", "feedback-item", "competitor", "deal-battlecard"}
 
 // maxShotBytes is the size a README screenshot should stay under.
 const maxShotBytes = 400 << 10

@@ -23,8 +23,8 @@ func (a *app) feedbackCommand() *cobra.Command {
 		Use:   "feedback",
 		Short: "Field feedback: file, list, triage, import CSV and mail, the acknowledgment SLA, routing settings",
 		Long: `Every piece of field feedback lands in one inbox, from the API, the web
-form, CSV exports (Productboard notes, Canny posts, Tandem's columns), mail
-(.eml files and mbox archives) and Slack. Each item gets an owner by the
+form, CSV exports (Productboard notes, Canny posts and votes, Tandem's
+columns), mail (.eml files and mbox archives) and Slack. Each item gets an owner by the
 routing rules and an acknowledgment deadline (2 business days by default);
 its owner acknowledges it and later marks it planned, declined or shipped,
 and the submitter is told through the channel it came from.
@@ -391,37 +391,35 @@ func (a *app) feedbackImportCommand() *cobra.Command {
 	var as string
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv",
-		Short: "Import a CSV of feedback: Tandem's columns, a Productboard notes export, or a Canny posts export",
+		Short: "Import a CSV of feedback: Tandem's columns, a Productboard notes export, or a Canny posts or votes export",
 		Long: `Import feedback from a CSV file, all rows or none: every bad row is listed
 with its line and column and nothing is stored (exit status 2). The format
 is told by the header. Companies are matched to accounts by domain
 (attr.domain, attr.website), then by name or attr.aliases; rows whose
 company matches no account are imported without one and listed. Importing
-the same file again creates nothing. Canny votes exports are read and
-counted, not imported: votes are recorded through the ranking.`,
+the same file again creates nothing. A Canny votes export (import the
+posts export first) records each vote, as "nice to have", on the theme of
+its post on behalf of the voter's company (by mail domain, then name);
+votes for unknown posts or companies are listed by line and skipped, and a
+company that already voted for the theme keeps its vote.`,
 		Example: `  tandem feedback import notes.csv
-  tandem feedback import canny-posts.csv --json`,
+  tandem feedback import canny-posts.csv --json
+  tandem feedback import canny-votes.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
-			actor, err := a.deskActor(ctx, svc, as)
-			if err != nil {
-				return err
-			}
-			r, done, closeFn, err := a.openInput(args[0], "reading")
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			res, err := svc.ImportFeedbackCSV(ctx, actor, r, filepath.Base(args[0]))
-			done()
+			res, err := importFile(ctx, a, svc, as, args[0], "reading", svc.ImportFeedbackCSV)
 			if err != nil {
 				return err
 			}
 			if a.jsonOut {
 				return a.printJSON(res)
 			}
-			fmt.Fprintf(a.stdout, "%s (%s): %d item(s) read, %d created, %d already stored, %d matched to accounts\n",
-				args[0], res.Format, res.Rows, res.Created, res.Duplicates, res.Matched)
+			if res.Votes > 0 {
+				fmt.Fprintf(a.stdout, "%s (%s): %d vote(s) read, %d recorded\n", args[0], res.Format, res.Votes, res.VotesImported)
+			} else {
+				fmt.Fprintf(a.stdout, "%s (%s): %d item(s) read, %d created, %d already stored, %d matched to accounts\n",
+					args[0], res.Format, res.Rows, res.Created, res.Duplicates, res.Matched)
+			}
 			for _, u := range res.UnknownCompanies {
 				fmt.Fprintf(a.stdout, "  no account for company %q%s (line %s): imported without an account\n", u.Name, paren(u.Domain), joinInts(u.Lines))
 			}
@@ -436,6 +434,25 @@ counted, not imported: votes are recorded through the ranking.`,
 	}
 	cmd.Flags().StringVar(&as, "as", "", "record the import as this user (e-mail)")
 	return cmd
+}
+
+// importFile runs an import of the file at path as the user of --as
+// (as), with a progress bar on a terminal for big files.
+func importFile[R any](ctx context.Context, a *app, svc *service.Service, as, path, verb string,
+	imp func(context.Context, service.Actor, io.Reader, string) (R, error)) (R, error) {
+	var zero R
+	actor, err := a.deskActor(ctx, svc, as)
+	if err != nil {
+		return zero, err
+	}
+	r, done, closeFn, err := a.openInput(path, verb)
+	if err != nil {
+		return zero, err
+	}
+	defer closeFn()
+	res, err := imp(ctx, actor, r, filepath.Base(path))
+	done()
+	return res, err
 }
 
 // joinInts lists numbers, the first ten.
@@ -470,17 +487,7 @@ mail is reduced to text. A progress bar shows on a terminal for big files.`,
   tandem feedback import-mail request.eml --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
-			actor, err := a.deskActor(ctx, svc, as)
-			if err != nil {
-				return err
-			}
-			r, done, closeFn, err := a.openInput(args[0], "parsing")
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			res, err := svc.ImportMail(ctx, actor, r, filepath.Base(args[0]))
-			done()
+			res, err := importFile(ctx, a, svc, as, args[0], "parsing", svc.ImportMail)
 			if err != nil {
 				return err
 			}

@@ -214,18 +214,29 @@ func CanTriage(p *auth.Principal, f tandem.Feedback) bool {
 	return p != nil && (p.Can(auth.PermFeedbackAdmin) || (f.Owner != "" && strings.EqualFold(p.User.Email, f.Owner)))
 }
 
+// TriageTarget returns the item p asks to triage, or ENOTFOUND, or
+// EFORBIDDEN when p may not (see CanTriage). The API and the pages share
+// it.
+func TriageTarget(ctx context.Context, svc *service.Service, p *auth.Principal, id string) (tandem.Feedback, error) {
+	f, _, err := svc.FeedbackItem(ctx, id)
+	if err != nil {
+		return f, err
+	}
+	if !CanTriage(p, f) {
+		return f, tandem.Errorf(tandem.EFORBIDDEN, "feedback %s is owned by %s: triage needs %s or being its owner", f.ID, f.Owner, auth.PermFeedbackAdmin)
+	}
+	return f, nil
+}
+
 func (s *Server) handleFeedbackChange(w http.ResponseWriter, r *http.Request) error {
 	var c service.FeedbackChange
 	if err := decodeJSON(r, &c); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	f, _, err := s.svc.FeedbackItem(ctx, r.PathValue("id"))
+	f, err := TriageTarget(ctx, s.svc, principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
-	}
-	if p := principal(r); !CanTriage(p, f) {
-		return tandem.Errorf(tandem.EFORBIDDEN, "feedback %s is owned by %s: triage needs %s or being its owner", f.ID, f.Owner, auth.PermFeedbackAdmin)
 	}
 	got, v, err := s.svc.ChangeFeedback(ctx, Actor(r), f.ID, c)
 	if err != nil {
@@ -260,8 +271,9 @@ func (s *Server) handleFeedbackSettingsPut(w http.ResponseWriter, r *http.Reques
 	return s.respondJSON(w, http.StatusOK, feedbackSettingsBody{set, v})
 }
 
-// dateParam reads an optional YYYY-MM-DD or RFC 3339 parameter.
-func dateParam(name, v string) (time.Time, error) {
+// DateParam reads an optional YYYY-MM-DD or RFC 3339 parameter (shared
+// with the pages); "" is the zero time.
+func DateParam(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -280,11 +292,11 @@ func (s *Server) handleFeedbackSLA(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	from, err := dateParam("from", q.Get("from"))
+	from, err := DateParam("from", q.Get("from"))
 	if err != nil {
 		return err
 	}
-	to, err := dateParam("to", q.Get("to"))
+	to, err := DateParam("to", q.Get("to"))
 	if err != nil {
 		return err
 	}
@@ -476,6 +488,11 @@ func (s *Server) handleFeedbackAttachment(w http.ResponseWriter, r *http.Request
 // on its way by then. A write still running goes on in the background.
 const slackWait = 2500 * time.Millisecond
 
+// slackMaxBody bounds a Slack request's body, read before its signature
+// is checked. Slack's payloads are a few KiB (a message's text is at
+// most 40,000 characters), so this leaves a wide margin.
+const slackMaxBody = 512 << 10
+
 // slackIntake is the Slack endpoints' state: the signing secret (never
 // logged), the guard against replayed signatures and the clock.
 type slackIntake struct {
@@ -498,9 +515,14 @@ func (s *Server) slackBody(r *http.Request) ([]byte, error) {
 	if s.slack == nil || len(s.slack.secret) == 0 {
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "Slack intake is not configured on this server: start it with TANDEM_SLACK_SIGNING_SECRET set to the Slack app's signing secret")
 	}
-	body, err := io.ReadAll(r.Body)
+	// Bounded before the HMAC is computed: an unauthenticated caller
+	// must not make the server read and hash the general body limit.
+	body, err := io.ReadAll(io.LimitReader(r.Body, slackMaxBody+1))
 	if err != nil {
 		return nil, BodyError(err)
+	}
+	if len(body) > slackMaxBody {
+		return nil, tandem.Errorf(tandem.ETOOLARGE, "a Slack request body is at most %d bytes; this one is larger", slackMaxBody)
 	}
 	now := s.slack.now()
 	if err := feedback.VerifySlack(s.slack.secret, r.Header, body, now); err != nil {
@@ -602,7 +624,7 @@ func (s *Server) handleSlackCommand(w http.ResponseWriter, r *http.Request) erro
 // verification; otherwise what was done.
 type slackEventAnswer struct {
 	Challenge string `json:"challenge,omitempty"`
-	Status    string `json:"status,omitempty"` // filed, duplicate, filing, ignored
+	Status    string `json:"status,omitempty"` // filed, duplicate, filing, ignored, refused
 	ID        string `json:"id,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 }
@@ -631,6 +653,11 @@ func (s *Server) handleSlackEvent(w http.ResponseWriter, r *http.Request) error 
 	switch {
 	case !done:
 		return s.respondJSON(w, http.StatusOK, slackEventAnswer{Status: "filing"})
+	case err != nil && tandem.ErrorCode(err) == tandem.EINVALID:
+		// Authentic but not fileable (say, a text over the limit): a
+		// retry would fail the same way, so answer 200 and say why
+		// (the failure is logged by slackFile).
+		return s.respondJSON(w, http.StatusOK, slackEventAnswer{Status: "refused", Reason: tandem.ErrorMessage(err)})
 	case err != nil:
 		return err
 	case res.Duplicate:

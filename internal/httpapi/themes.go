@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
-	"strconv"
+	"strings"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
@@ -32,15 +32,28 @@ func (s *Server) themeRoutes() []Route {
 // themeIntParam reads a whole-number query parameter within [lo, hi]; def
 // when absent.
 func themeIntParam(q url.Values, name string, def, lo, hi int) (int, error) {
-	v := q.Get(name)
+	v := strings.TrimSpace(q.Get(name))
 	if v == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, tandem.Errorf(tandem.EINVALID, "%s must be a whole number from %d to %d, not %q", name, lo, hi, v)
+	return intParam(name, v, lo, hi)
+}
+
+// ThemeQueryOf reads the theme list's parameters (q, min_items, limit,
+// offset), shared by the API and the themes page.
+func ThemeQueryOf(q url.Values) (service.ThemeQuery, error) {
+	tq := service.ThemeQuery{Text: q.Get("q")}
+	var err error
+	if tq.MinItems, err = themeIntParam(q, "min_items", 1, 1, 1_000_000); err != nil {
+		return tq, err
 	}
-	return n, nil
+	if tq.Limit, err = themeIntParam(q, "limit", 50, 1, service.MaxLimit); err != nil {
+		return tq, err
+	}
+	if tq.Offset, err = themeIntParam(q, "offset", 0, 0, 1<<30); err != nil {
+		return tq, err
+	}
+	return tq, nil
 }
 
 func (s *Server) handleThemes(w http.ResponseWriter, r *http.Request) error {
@@ -48,14 +61,8 @@ func (s *Server) handleThemes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tq := service.ThemeQuery{Text: q.Get("q")}
-	if tq.MinItems, err = themeIntParam(q, "min_items", 1, 1, 1_000_000); err != nil {
-		return err
-	}
-	if tq.Limit, err = themeIntParam(q, "limit", 50, 1, service.MaxLimit); err != nil {
-		return err
-	}
-	if tq.Offset, err = themeIntParam(q, "offset", 0, 0, 1<<30); err != nil {
+	tq, err := ThemeQueryOf(q)
+	if err != nil {
 		return err
 	}
 	list, err := s.svc.Themes(r.Context(), tq)

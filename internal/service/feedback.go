@@ -854,7 +854,8 @@ type AckOwner struct {
 	Overdue int        `json:"overdue"`
 	// MedianHours is the median time to acknowledgment (Kaplan–Meier:
 	// items still new count as censored at their current age), with its
-	// 95% interval; nil when fewer than half are acknowledged.
+	// 95% interval; nil when fewer than half are acknowledged or the
+	// owner has fewer than AckMinSample items (Note says which).
 	MedianHours *Estimate `json:"median_hours"`
 	Note        string    `json:"note,omitempty"`
 }
@@ -961,7 +962,7 @@ func (s *Service) AckTimes(ctx context.Context, from, to time.Time) (AckReport, 
 		if overdue(f, now) {
 			a.o.Overdue++
 		}
-		if acked || now.After(f.AckDue) {
+		if acked || (!f.AckDue.IsZero() && now.After(f.AckDue)) {
 			a.judged++
 			if acked && !f.AckAt.After(f.AckDue) {
 				a.onTime++
@@ -972,6 +973,11 @@ func (s *Service) AckTimes(ctx context.Context, from, to time.Time) (AckReport, 
 	}
 	for _, a := range by {
 		a.o.OnTime = proportion(a.onTime, a.judged, AckMinSample)
+		if a.o.Items < AckMinSample {
+			a.o.Note = fmt.Sprintf("median: insufficient data (n=%d, under %d)", a.o.Items, AckMinSample)
+			rep.Owners = append(rep.Owners, a.o)
+			continue
+		}
 		if a.o.Acknowledged > 0 {
 			m, ci := stats.KaplanMeier(a.times, a.events).Median(stats.Conf95)
 			if !math.IsNaN(m) {

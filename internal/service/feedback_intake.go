@@ -431,9 +431,7 @@ func mailFeedback(m *mailparse.Message, root string) (tandem.Feedback, []tandem.
 		f.SourceRef = "sha256:" + hex.EncodeToString(sum[:8])
 		notes = append(notes, "no Message-ID: re-imports are recognized by sender, date, subject and text")
 	}
-	if utf8.RuneCountInString(f.Title) > 300 {
-		f.Title = string([]rune(f.Title)[:300])
-	}
+	f.Title = clipRunes(f.Title, 300)
 	var blobs []tandem.Blob
 	attach := func(name, ctype string, data []byte) {
 		sum := sha256.Sum256(data)
@@ -851,10 +849,11 @@ func orderedSettings(set tandem.FeedbackSettings) *yaml.Node {
 // from the posts export first) on behalf of the voter's company (matched
 // as items' companies are, by the voter's mail domain or the company
 // name). Votes whose post or company is unknown are listed in the notes
-// and skipped, all of them before anything is written; a company that
-// already voted for the theme keeps its vote, so re-importing the file
-// changes nothing. Votes are written one by one: a failure part-way
-// leaves the earlier ones, and running the import again completes it.
+// by line and skipped; a company that already voted for the theme keeps
+// its vote (a product manager's "critical" is not lowered to Canny's
+// "nice"), and a company voting twice for one theme through the file
+// counts once, so re-importing the file changes nothing. The votes are
+// written in one batch: all of them or none.
 func (s *Service) importCannyVotes(ctx context.Context, a Actor, votes []feedback.CSVVote, res CSVImportResult) (CSVImportResult, error) {
 	accounts, err := s.feedbackAccounts(ctx)
 	if err != nil {
@@ -864,15 +863,12 @@ func (s *Service) importCannyVotes(ctx context.Context, a Actor, votes []feedbac
 	if err != nil {
 		return res, err
 	}
-	type pending struct {
-		v    tandem.Vote
-		line int
-	}
-	var todo []pending
+	var w tandem.DocWrite
 	var noPost, noCompany []string
+	queued := map[string]bool{}
 	for _, cv := range votes {
 		item := feedbackID(tandem.SourceCanny, cv.ItemRef)
-		if _, ok := byID[item]; !ok {
+		if _, ok := byID[item]; !ok || cv.ItemRef == "" {
 			noPost = append(noPost, strconv.Itoa(cv.Line))
 			continue
 		}
@@ -889,10 +885,26 @@ func (s *Service) importCannyVotes(ctx context.Context, a Actor, votes []feedbac
 		}
 		theme, err := s.ThemeOf(ctx, item)
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("line %d: %w", cv.Line, err)
 		}
-		todo = append(todo, pending{tandem.Vote{Theme: theme, AccountID: acct, Importance: tandem.ImportanceNice,
-			Note: "Canny vote by " + cmp.Or(cv.Voter, cv.VoterEmail), By: a.Name, At: cv.At}, cv.Line})
+		id := theme + "/" + acct
+		if queued[id] {
+			continue // the company's vote for this theme is in the batch already
+		}
+		if _, _, err := docOf[tandem.Vote](ctx, s, tandem.DocVote, id, 0); err == nil {
+			continue // this company already voted for the theme
+		} else if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			return res, fmt.Errorf("line %d: %w", cv.Line, err)
+		}
+		at := cv.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		v := tandem.Vote{Theme: theme, AccountID: acct, Importance: tandem.ImportanceNice,
+			Note: clipRunes("Canny vote by "+cmp.Or(cv.Voter, cv.VoterEmail, "an unnamed voter"), 2000), By: a.Name, At: at.UTC()}
+		queued[id] = true
+		w.Docs = append(w.Docs, s.newDoc(a, tandem.DocVote, id, theme, 1, v, "csv:"+res.Name))
+		w.Audit = append(w.Audit, s.entry(a, "vote.save", id, nil, v))
 	}
 	if len(noPost) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("votes on lines %s are for posts not imported yet: import the Canny posts export first", strings.Join(noPost, ", ")))
@@ -900,16 +912,23 @@ func (s *Service) importCannyVotes(ctx context.Context, a Actor, votes []feedbac
 	if len(noCompany) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("votes on lines %s name no known company: add the account, an alias or attr.domain and import again", strings.Join(noCompany, ", ")))
 	}
-	for _, p := range todo {
-		if _, _, err := docOf[tandem.Vote](ctx, s, tandem.DocVote, p.v.Theme+"/"+p.v.AccountID, 0); err == nil {
-			continue // this company already voted for the theme
-		} else if tandem.ErrorCode(err) != tandem.ENOTFOUND {
-			return res, err
-		}
-		if err := s.RecordVote(ctx, a, p.v); err != nil {
-			return res, fmt.Errorf("line %d: %w", p.line, err)
-		}
-		res.VotesImported++
+	if len(w.Docs) == 0 {
+		return res, nil
 	}
+	if err := s.store.WriteDocs(ctx, w); err != nil {
+		if tandem.ErrorCode(err) == tandem.ECONFLICT {
+			return res, tandem.Errorf(tandem.ECONFLICT, "%s: someone recorded a vote for one of these themes meanwhile; nothing was stored, import the file again", res.Name)
+		}
+		return res, fmt.Errorf("import votes of %s: %w", res.Name, err)
+	}
+	res.VotesImported = len(w.Docs)
 	return res, nil
+}
+
+// clipRunes shortens s to at most n characters.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }

@@ -391,7 +391,7 @@ func TestFeedbackSlackItems(t *testing.T) {
 	}
 }
 
-func TestNormDomain(t *testing.T) {
+func TestFeedbackNormDomain(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://www.Acme.com/about": "acme.com", "acme.com": "acme.com", "www.acme.com/x": "acme.com", "localhost": "", "": "",
 		"acme.com:8080": "acme.com",
@@ -408,7 +408,7 @@ func TestNormDomain(t *testing.T) {
 	}
 }
 
-func TestParseFeedbackSettings(t *testing.T) {
+func TestFeedbackParseSettings(t *testing.T) {
 	for _, tc := range []struct {
 		name, src string
 		want      []string // substrings of the error; none: valid
@@ -465,7 +465,7 @@ func FuzzParseFeedbackSettings(f *testing.F) {
 	})
 }
 
-func TestIsMbox(t *testing.T) {
+func TestFeedbackIsMbox(t *testing.T) {
 	for in, want := range map[string]bool{"From a@b Mon Jan 1 00:00:00 2024\n": true, "\n\nFrom x": true, "From: a@b\n": false, "Subject: x": false, "": false} {
 		if IsMbox([]byte(in)) != want {
 			t.Errorf("IsMbox(%q) = %v", in, !want)

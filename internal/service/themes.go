@@ -924,7 +924,7 @@ func (s *Service) PutThemeInfo(ctx context.Context, a Actor, id string, info tan
 		return info, 0, err
 	}
 	if cur != id {
-		return info, 0, tandem.Errorf(tandem.EINVALID, "theme %s was merged into %s: edit %s", id, cur, cur)
+		return info, 0, tandem.Errorf(tandem.EINVALID, "theme %s is now %s (merged into it, or re-anchored on an earlier item): edit %s", id, cur, cur)
 	}
 	info.ID = cur
 	info.Title = strings.Join(strings.Fields(info.Title), " ")
@@ -1147,19 +1147,19 @@ type rankData struct {
 func (s *Service) loadRankData(ctx context.Context, withARR bool, minN int) (*rankData, error) {
 	d := &rankData{arr: map[string]float64{}, deals: map[string]rankDeal{}, byAccount: map[string][]string{},
 		prob: map[string]float64{}, fallback: map[string]bool{}, citing: map[string][]string{}}
-	now := s.now()
 	if withARR {
 		se, err := s.cat.Entity("subscriptions")
 		if err != nil {
 			return nil, err
 		}
 		if err := s.store.Scan(ctx, "subscriptions", func(r tandem.Record) error {
-			status := text(se, r, "status")
-			end, hasEnd := Value(se, r, "end").(time.Time)
-			if status == "active" || status == "" && (!hasEnd || end.After(now)) {
-				if m := number(se, r, "mrr"); m != nil && !math.IsNaN(*m) {
-					d.arr[text(se, r, "account_id")] += 12 * *m
-				}
+			// Only subscriptions marked active count: a churned one, or
+			// one whose status nobody recorded, is no revenue at stake.
+			if !strings.EqualFold(strings.TrimSpace(text(se, r, "status")), "active") {
+				return nil
+			}
+			if m := number(se, r, "mrr"); m != nil && !math.IsNaN(*m) && !math.IsInf(*m, 0) {
+				d.arr[text(se, r, "account_id")] += 12 * *m
 			}
 			return nil
 		}); err != nil {
@@ -1320,7 +1320,7 @@ func rankingDefinitions(minN int, withARR bool) map[string]string {
 		"win_rate": "won / (won + lost) over closed deals; open deals are not losses (Wilson 95% interval)",
 	}
 	if withARR {
-		d["arr"] = "customers' ARR: 12 × MRR of the active subscriptions of the theme's accounts (accounts of its items and accounts that voted); accounts: those with an active subscription"
+		d["arr"] = "customers' ARR: 12 × MRR of the subscriptions with status active (churned ones and ones without a status are left out) of the theme's accounts (accounts of its items and accounts that voted); accounts: those with an active subscription"
 		d["total"] = "arr + pipeline + lost: the default sort. ARR is recurring revenue of current customers, pipeline and lost are deal amounts; each is also shown on its own"
 	} else {
 		d["total"] = "pipeline + lost (ARR is left out for your role): the default sort"
@@ -1505,7 +1505,7 @@ func (rk *Ranking) WriteCSV(w io.Writer) error {
 	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	itoa := strconv.Itoa
 	for _, r := range rk.Rows {
-		rec := []string{itoa(r.Rank), r.Theme, csvSafe(r.Title), itoa(r.Items), itoa(r.Accounts), itoa(r.Votes.Total),
+		rec := []string{itoa(r.Rank), csvSafe(r.Theme), csvSafe(r.Title), itoa(r.Items), itoa(r.Accounts), itoa(r.Votes.Total),
 			itoa(r.Votes.Nice), itoa(r.Votes.Important), itoa(r.Votes.Critical)}
 		if withARR {
 			var arr ARRFigure
@@ -1524,9 +1524,13 @@ func (rk *Ranking) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
+// csvSafe keeps a spreadsheet from reading a text cell as a formula
+// (CSV injection): a cell starting with = + - @, a tab or a carriage
+// return, also after leading spaces, which spreadsheets skip, gets a
+// leading apostrophe. Numbers the ranking writes itself are not passed
+// through it.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r\n", rune(t[0])) {
 		return "'" + s
 	}
 	return s

@@ -390,6 +390,24 @@ func TestThemeRanking(t *testing.T) {
 				t.Errorf("total %v", row.Sum)
 			}
 
+			// A lost deal both linked by an item and citing the linked
+			// feature, through two win/loss sources, counts once.
+			twice := tandem.WinLoss{DealID: f.lostDeal, Reasons: []tandem.DealReason{
+				{Code: "missing-feature:" + f.feature, Source: tandem.ReasonByRep, Confidence: tandem.ConfidenceHigh},
+				{Code: "missing-feature:" + f.feature, Source: tandem.ReasonByRep, Confidence: tandem.ConfidenceLow}}}
+			if err := s.store.PutDoc(ctx, s.newDoc(f.admin, tandem.DocWinLoss, f.lostDeal, f.lostDeal, 1, twice, ""), nil); err != nil {
+				t.Fatal(err)
+			}
+			again, err := s.ThemeRanking(ctx, RankingQuery{CustomerData: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range again.Rows {
+				if r.Theme == ssoID && (r.Lost.Deals != 2 || math.Abs(r.Lost.Value-lost) > 0.01) {
+					t.Errorf("lost deal cited twice and linked: %+v, want 2 deals, %.2f", r.Lost, lost)
+				}
+			}
+
 			// Sorts, and a role without customer data.
 			for _, sort := range RankingSorts() {
 				r, err := s.ThemeRanking(ctx, RankingQuery{Sort: sort, CustomerData: true, Limit: 2})
@@ -441,17 +459,18 @@ func TestThemeRanking(t *testing.T) {
 	}
 }
 
-func TestCSVSafe(t *testing.T) {
-	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "ok": "ok", "": ""} {
+func TestThemeCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "ok": "ok", "": "", "-2+3": "'-2+3",
+		"@cmd": "'@cmd", "  =1+1": "'  =1+1", "\t=1": "'\t=1", "a=b": "a=b", "th-f-1": "th-f-1"} {
 		if got := csvSafe(in); got != want {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-// TestGroupingQualityPrinted runs internal/themes' precision and recall
+// TestThemeGroupingQualityPrinted runs internal/themes' precision and recall
 // test and checks it still prints its figures (and passes).
-func TestGroupingQualityPrinted(t *testing.T) {
+func TestThemeGroupingQualityPrinted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test in a subprocess")
 	}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/auth"
@@ -171,6 +170,7 @@ func (s *Site) feedbackInbox(w http.ResponseWriter, r *http.Request, status int,
 		for k, vs := range q {
 			v[k] = vs
 		}
+		v.Del("done") // a confirmation is shown once, not on every page
 		v.Set("offset", strconv.Itoa(off))
 		return "/feedback?" + v.Encode()
 	}
@@ -216,6 +216,8 @@ type fbItemPage struct {
 	Attachments []fbAttachmentRow
 	History     []fbHistoryRow
 	Links       []fbLinkRow
+	Theme       *fbThemeLink
+	Owners      []fbOwnerOption // the triage form's owner suggestions
 	CanTriage   bool
 	Statuses    []string
 	Form        fbTriageForm
@@ -238,6 +240,15 @@ type fbHistoryRow struct {
 type fbLinkRow struct {
 	Label, Text, Href string
 }
+
+// fbThemeLink is the theme an item is grouped in.
+type fbThemeLink struct {
+	ID, Href, Title string
+	Items           int
+}
+
+// fbOwnerOption is a user the triage form suggests as owner.
+type fbOwnerOption struct{ Email, Name string }
 
 // fbTriageForm is the triage form's values.
 type fbTriageForm struct {
@@ -298,6 +309,20 @@ func (s *Site) feedbackItem(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		d.History = append(d.History, row)
 	}
+	if d.Theme, err = s.fbTheme(r, f.ID); err != nil {
+		return err
+	}
+	if d.CanTriage {
+		users, err := s.svc.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if !u.Disabled && u.Email != "" {
+				d.Owners = append(d.Owners, fbOwnerOption{Email: u.Email, Name: u.Name})
+			}
+		}
+	}
 	if form != nil {
 		d.Form = *form
 	} else {
@@ -306,6 +331,19 @@ func (s *Site) feedbackItem(w http.ResponseWriter, r *http.Request, status int, 
 	view := s.newView(r, fbTitleText(f), "feedback")
 	view.Flash, view.Problem, view.Data = fbFlash(r), problem, d
 	return s.render(w, status, "feedback_item", view)
+}
+
+// fbTheme is the theme item id is grouped in, with its title and size.
+func (s *Site) fbTheme(r *http.Request, id string) (*fbThemeLink, error) {
+	tid, err := s.svc.ThemeOf(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	det, err := s.svc.Theme(r.Context(), tid)
+	if err != nil {
+		return nil, err
+	}
+	return &fbThemeLink{ID: det.Theme.ID, Href: themeHref(det.Theme.ID), Title: det.Theme.Title, Items: det.Theme.Items}, nil
 }
 
 // fbChanges says what a version changed.
@@ -353,12 +391,9 @@ func (s *Site) handleFeedbackTriage(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	ctx := r.Context()
-	f, _, err := s.svc.FeedbackItem(ctx, r.PathValue("id"))
+	f, err := httpapi.TriageTarget(ctx, s.svc, p, r.PathValue("id"))
 	if err != nil {
 		return err
-	}
-	if !httpapi.CanTriage(p, f) {
-		return tandem.Errorf(tandem.EFORBIDDEN, "feedback %s is owned by %s: triage needs %s or being its owner", f.ID, f.Owner, auth.PermFeedbackAdmin)
 	}
 	form := fbTriageForm{Status: r.PostFormValue("status"), Note: strings.TrimSpace(r.PostFormValue("note")), Owner: strings.TrimSpace(r.PostFormValue("owner")),
 		Account: strings.TrimSpace(r.PostFormValue("account")), Deal: strings.TrimSpace(r.PostFormValue("deal"))}
@@ -401,9 +436,11 @@ func (s *Site) handleFeedbackTriage(w http.ResponseWriter, r *http.Request) erro
 // fbSLAPage is the data of the SLA report.
 type fbSLAPage struct {
 	From, To string
-	Report   service.AckReport
-	Owners   []fbSLARow
-	Overdue  []fbRow
+	// MinSample is the fewest judged items an on-time share is shown for.
+	MinSample int
+	Report    service.AckReport
+	Owners    []fbSLARow
+	Overdue   []fbRow
 }
 
 // fbSLARow is one owner's line of the SLA report.
@@ -418,18 +455,14 @@ type fbSLARow struct {
 // overdue list.
 func (s *Site) handleFeedbackSLA(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	d := fbSLAPage{From: q.Get("from"), To: q.Get("to")}
-	var from, to time.Time
-	var err error
-	if d.From != "" {
-		if from, err = time.Parse(time.DateOnly, d.From); err != nil {
-			return tandem.Errorf(tandem.EINVALID, "from: %q is not a date (YYYY-MM-DD)", d.From)
-		}
+	d := fbSLAPage{From: q.Get("from"), To: q.Get("to"), MinSample: service.AckMinSample}
+	from, err := httpapi.DateParam("from", d.From)
+	if err != nil {
+		return err
 	}
-	if d.To != "" {
-		if to, err = time.Parse(time.DateOnly, d.To); err != nil {
-			return tandem.Errorf(tandem.EINVALID, "to: %q is not a date (YYYY-MM-DD)", d.To)
-		}
+	to, err := httpapi.DateParam("to", d.To)
+	if err != nil {
+		return err
 	}
 	if d.Report, err = s.svc.AckTimes(r.Context(), from, to); err != nil {
 		return err
@@ -446,7 +479,9 @@ func (s *Site) handleFeedbackSLA(w http.ResponseWriter, r *http.Request) error {
 		default:
 			row.OnTime = fmt.Sprintf("%.0f%% [%.0f%%, %.0f%%], %d of %d", 100*pr.Value, 100*pr.CILow, 100*pr.CIHigh, pr.K, pr.N)
 		}
-		if m := o.MedianHours; m != nil {
+		if m := o.MedianHours; o.Items < service.AckMinSample {
+			row.Median, row.NoMedian = fmt.Sprintf("insufficient data (n=%d, under %d)", o.Items, service.AckMinSample), true
+		} else if m != nil {
 			b := func(v *float64) string {
 				if v == nil {
 					return "unbounded"

@@ -66,7 +66,15 @@ func TestFeedbackPages(t *testing.T) {
 	if strings.Contains(body, `id="feedback-triage"`) {
 		t.Error("a sales user who is not the owner sees the triage form")
 	}
-	inbox := f.page(t, sales, "GET", "/feedback", nil, http.StatusOK, id, "admin@example.com", `<span class="badge badge-warn">new</span>`, "New feedback")
+	inbox := f.page(t, sales, "GET", "/feedback", nil, http.StatusOK, id, "admin@example.com", `<span class="badge badge-warn">new</span>`, "New feedback",
+		`<a href="/themes">`, `<a href="/themes/ranking">`)
+	// The item shows its theme with a link; the theme links back to it.
+	theme, err := f.svc.ThemeOf(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.page(t, sales, "GET", "/feedback/"+id, nil, http.StatusOK, `id="feedback-theme"><a href="/themes/`+theme+`">SSO &lt;script&gt;`)
+	f.page(t, sales, "GET", "/themes/"+theme, nil, http.StatusOK, `href="/feedback/`+id+`"`)
 	filed, _, err := f.svc.FeedbackItem(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +92,7 @@ func TestFeedbackPages(t *testing.T) {
 	loc = f.page(t, admin, "POST", "/feedback/"+id, url.Values{"status": {"acknowledged"}, "note": {"On the list " + xss}, "version": {"1"},
 		"owner": {"admin@example.com"}, "account": {"a1"}}, http.StatusSeeOther)
 	f.page(t, sales, "GET", loc, nil, http.StatusOK, `id="feedback-status">acknowledged`, "On the list &lt;script&gt;", "status new → acknowledged", "version 2")
+	f.page(t, admin, "GET", loc, nil, http.StatusOK, `list="tr-owners"`, `<datalist id="tr-owners">`, `<option value="product@example.com">`)
 	f.page(t, product, "POST", "/feedback/"+id, url.Values{"status": {"planned"}, "version": {"1"}, "owner": {"admin@example.com"}, "account": {"a1"}},
 		http.StatusConflict, "is at version 2", `<option value="planned" selected>`)
 	f.page(t, product, "POST", "/feedback/"+id, url.Values{"status": {"planned"}, "version": {"2"}, "owner": {"nobody@example.com"}, "account": {"a1"}},
@@ -91,7 +100,8 @@ func TestFeedbackPages(t *testing.T) {
 	f.page(t, product, "GET", "/feedback/fb-nope", nil, http.StatusNotFound)
 
 	// The SLA report.
-	f.page(t, sales, "GET", "/feedback/sla", nil, http.StatusOK, "admin@example.com", "insufficient data", "Kaplan–Meier", "Nothing is overdue")
+	f.page(t, sales, "GET", "/feedback/sla", nil, http.StatusOK, "admin@example.com", "insufficient data", "Kaplan–Meier", "Nothing is overdue",
+		"How to read these figures", "fewer than 10 judged items")
 	f.page(t, sales, "GET", "/feedback/sla?from=March", nil, http.StatusBadRequest)
 
 	// Settings: refused whole with every problem, then applied.

@@ -82,20 +82,13 @@ func themeRowOf(t service.ThemeSummary) themeRow {
 
 func (s *Site) handleThemes(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	const limit = 50
-	tq := service.ThemeQuery{Text: q.Get("q"), Limit: limit}
+	q.Del("limit") // the page shows 50 a page
+	tq, err := httpapi.ThemeQueryOf(q)
+	if err != nil {
+		return err
+	}
+	limit := tq.Limit
 	d := themesPage{Q: q.Get("q"), MinItems: q.Get("min_items")}
-	var err error
-	if d.MinItems != "" {
-		if tq.MinItems, err = strconv.Atoi(d.MinItems); err != nil || tq.MinItems < 1 {
-			return tandem.Errorf(tandem.EINVALID, "min_items: %q is not a whole number from 1", d.MinItems)
-		}
-	}
-	if v := q.Get("offset"); v != "" {
-		if tq.Offset, err = strconv.Atoi(v); err != nil || tq.Offset < 0 {
-			return tandem.Errorf(tandem.EINVALID, "offset: %q is not a whole number from 0", v)
-		}
-	}
 	if d.List, err = s.svc.Themes(r.Context(), tq); err != nil {
 		return err
 	}
