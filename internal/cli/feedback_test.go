@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,25 +52,8 @@ func TestFeedbackCommands(t *testing.T) {
 
 func testFeedbackCommands(t *testing.T, dialect string) {
 	dsn, _, p := deskStore(t, dialect, 600)
-	run := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runStdin(t, "", append([]string{"--db", dsn}, args...)...)
-	}
-	ok := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := run(args...)
-		if code != 0 {
-			t.Fatalf("tandem %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
-	asJSON := func(v any, args ...string) {
-		t.Helper()
-		out := ok(append(args, "--json")...)
-		if err := json.Unmarshal([]byte(out), v); err != nil {
-			t.Fatalf("tandem %s --json: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	tc := cliRun{t, dsn}
+	run, ok, asJSON := tc.run, tc.ok, tc.json
 	fails := func(code int, inErr []string, args ...string) {
 		t.Helper()
 		got, _, errOut := run(args...)

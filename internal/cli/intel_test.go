@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,30 +28,8 @@ func testIntelCommands(t *testing.T, dialect string) {
 		t.Helper()
 		return runStdin(t, stdin, append([]string{"--db", dsn}, args...)...)
 	}
-	ok := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := run("", args...)
-		if code != 0 {
-			t.Fatalf("tandem %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
-	okJSON := func(v any, args ...string) {
-		t.Helper()
-		out := ok(append(args, "--json")...)
-		dec := json.NewDecoder(strings.NewReader(out))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("tandem %s --json: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	fails := func(wantCode int, wantErr string, args ...string) {
-		t.Helper()
-		code, out, errOut := run("", args...)
-		if code != wantCode || !strings.Contains(errOut, wantErr) {
-			t.Errorf("tandem %s: exit %d, stderr %q; want exit %d and %q (stdout %q)", strings.Join(args, " "), code, errOut, wantCode, wantErr, out)
-		}
-	}
+	tc := cliRun{t, dsn}
+	ok, okJSON, fails := tc.ok, tc.json, tc.fails
 	has := func(out string, wants ...string) {
 		t.Helper()
 		for _, w := range wants {

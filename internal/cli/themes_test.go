@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -25,34 +24,8 @@ func TestThemesCommands(t *testing.T) {
 func testThemesCommands(t *testing.T, dialect string) {
 	dsn, db, p := deskStore(t, dialect, 600)
 	ctx := t.Context()
-	tandemRun := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runStdin(t, "", append([]string{"--db", dsn}, args...)...)
-	}
-	tandemOK := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != 0 {
-			t.Fatalf("tandem %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
-	tandemJSON := func(v any, args ...string) {
-		t.Helper()
-		out := tandemOK(append(args, "--json")...)
-		dec := json.NewDecoder(strings.NewReader(out))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("tandem %s --json: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	tandemFails := func(wantCode int, wantErr string, args ...string) {
-		t.Helper()
-		code, out, errOut := tandemRun(args...)
-		if code != wantCode || !strings.Contains(errOut, wantErr) {
-			t.Errorf("tandem %s: exit %d, stderr %q; want exit %d and %q (stdout %q)", strings.Join(args, " "), code, errOut, wantCode, wantErr, out)
-		}
-	}
+	tc := cliRun{t, dsn}
+	tandemOK, tandemJSON, tandemFails := tc.ok, tc.json, tc.fails
 
 	cat := tandem.NewCatalog()
 	svc := service.New(db, cat, nil, t.TempDir(), nil)
