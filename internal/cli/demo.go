@@ -217,9 +217,9 @@ func (a *app) demoFeedback(ctx context.Context, db *sqldb.DB, seed uint64) (stri
 	if err != nil {
 		return "", fmt.Errorf("demo feedback: %w", err)
 	}
-	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment; "+
+	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment, %d votes; "+
 		"%d competitors (%d battlecards), %d buyer interviews, %d post-mortems",
-		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue, wl.Competitors, wl.Battlecards, wl.Interviews, wl.Postmortems), nil
+		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue, fb.Votes, wl.Competitors, wl.Battlecards, wl.Interviews, wl.Postmortems), nil
 }
 
 // demoApprover picks a rep whose manager has a manager in turn (so every

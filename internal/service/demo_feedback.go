@@ -20,6 +20,7 @@ type FeedbackDemo struct {
 	Overdue  int `json:"overdue"`
 	Intel    int `json:"intel"`
 	Accounts int `json:"accounts"`
+	Votes    int `json:"votes"`
 }
 
 // demoCapabilities are what demo feedback asks a feature to do. Items that
@@ -124,6 +125,9 @@ func (s *Service) SeedFeedbackDemo(ctx context.Context, a Actor, seed uint64, n 
 		return out, err
 	}
 	people := desk.NewPeople(reps, users)
+	if err := s.demoRouting(ctx, a, users); err != nil {
+		return out, err
+	}
 	userOf := map[string]string{}
 	for _, u := range users {
 		if id, ok := people.RepOfUser(strings.ToLower(u.Email)); ok {
@@ -162,7 +166,7 @@ func (s *Service) SeedFeedbackDemo(ctx context.Context, a Actor, seed uint64, n 
 		case tandem.SourceEmail:
 			f.Author = "buyer@" + demoDomainOf(acct)
 			f.SourceRef = fmt.Sprintf("demo-%d-%d@demo.example", seed, i)
-			f.Title = "Re: " + acct + " follow-up"
+			f.Title = "Re: " + cmp.Or(names["features/"+f.FeatureID], "your offer")
 		case tandem.SourceSlack:
 			f.SourceRef = fmt.Sprintf("Ev%d%06d", seed, i)
 		case tandem.SourceCSV:
@@ -202,10 +206,59 @@ func (s *Service) SeedFeedbackDemo(ctx context.Context, a Actor, seed uint64, n 
 			return out, err
 		}
 	}
+	// Votes: product managers record, for about one item in twenty, that
+	// another account of the same deal's rep wants the same thing.
+	importance := []string{tandem.ImportanceNice, tandem.ImportanceImportant, tandem.ImportanceCritical}
+	for _, f := range res.Created {
+		if rng.IntN(20) != 0 {
+			continue
+		}
+		theme, err := s.ThemeOf(ctx, f.ID)
+		if err != nil {
+			return out, err
+		}
+		d := deals[rng.IntN(len(deals))]
+		v := tandem.Vote{Theme: theme, AccountID: d.account, Importance: importance[rng.IntN(len(importance))], At: f.ReceivedAt.Add(48 * time.Hour)}
+		if err := s.RecordVote(ctx, a, v); err != nil {
+			return out, fmt.Errorf("demo vote: %w", err)
+		}
+		out.Votes++
+	}
 	return out, nil
 }
 
 // demoDomainOf is a made-up mail domain for an account name.
 func demoDomainOf(account string) string {
 	return cmp.Or(slug(account), "customer") + ".example"
+}
+
+// demoRouting saves routing rules for the demo when its users exist: a
+// product manager owns feedback by default, RevOps owns enterprise
+// accounts' feedback and anything about single sign-on or Salesforce, so
+// the SLA report has more than one owner to compare.
+func (s *Service) demoRouting(ctx context.Context, a Actor, users []tandem.User) error {
+	first := func(r tandem.Role) string {
+		for _, u := range users {
+			if u.Role == r && !u.Disabled {
+				return u.Email
+			}
+		}
+		return ""
+	}
+	pm, ops := first(tandem.RoleProduct), first(tandem.RoleRevOps)
+	if pm == "" || ops == "" {
+		return nil
+	}
+	_, v, err := s.FeedbackSettings(ctx)
+	if err != nil {
+		return err
+	}
+	set := tandem.DefaultFeedbackSettings()
+	set.DefaultOwner = pm
+	set.Routing = []tandem.RoutingRule{
+		{Name: "identity and CRM", Keywords: []string{"sso", "single sign-on", "okta", "salesforce"}, Owner: ops},
+		{Name: "enterprise accounts", Segment: "enterprise", Owner: ops},
+	}
+	_, _, err = s.PutFeedbackSettings(ctx, a, set, v)
+	return err
 }

@@ -175,7 +175,7 @@ func TestSeedFeedbackDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Items != 300 || got.Triaged == 0 || got.Intel == 0 || got.Overdue == 0 {
+	if got.Items != 300 || got.Triaged == 0 || got.Intel == 0 || got.Overdue == 0 || got.Votes == 0 {
 		t.Errorf("seeded %+v", got)
 	}
 	items, _ := s.FeedbackItems(ctx)
