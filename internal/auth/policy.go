@@ -35,6 +35,8 @@ const (
 	PermDeskAdmin     Perm = "desk:admin"     // apply approval rules, accept archetypes, desk settings
 	PermFeedbackWrite Perm = "feedback:write" // submit feedback and intel, vote for customers, record win/loss reasons and interviews
 	PermFeedbackAdmin Perm = "feedback:admin" // triage feedback, routing, themes, taxonomy, competitors, battlecards, post-mortems
+	PermSpecialsFile  Perm = "specials:file"  // file a custom request from a deal, with evidence
+	PermSpecialsAdmin Perm = "specials:admin" // score, estimate and move specials through the process; specials settings
 )
 
 // PermInfo describes a permission for the README table and the users page.
@@ -80,6 +82,8 @@ func Policy() []PermInfo {
 		{PermDeskAdmin, "apply approval rules, derive, edit and accept archetypes, change desk settings, see every pending approval", []tandem.Role{a, r}},
 		{PermFeedbackWrite, "submit feedback and competitive intel, vote for a theme on a customer's behalf, record win/loss reasons and buyer interviews (reading feedback, win/loss and competitors needs pipeline:read)", all},
 		{PermFeedbackAdmin, "triage feedback (owner, status), edit routing and SLA settings, merge and split themes, edit the reason taxonomy, the competitor catalog and battlecards, write post-mortems", []tandem.Role{a, r, p}},
+		{PermSpecialsFile, "file a custom request (special) from a deal, with its evidence (reading specials needs pipeline:read)", []tandem.Role{a, r, p, s}},
+		{PermSpecialsAdmin, "score and estimate specials, move them through the six steps, change the matrix thresholds and capacity budget (accepting also needs to be a leader)", []tandem.Role{a, r, p}},
 	}
 }
 

@@ -130,6 +130,7 @@ PostgreSQL when --db or TANDEM_DB is a postgres:// URL.`,
 		a.postmortemCommand(),
 		a.competitorCommand(),
 		a.intelCommand(),
+		a.specialsCommand(),
 	)
 	for _, e := range a.catalog.Entities() {
 		root.AddCommand(a.entityCommand(e))

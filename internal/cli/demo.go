@@ -217,9 +217,15 @@ func (a *app) demoFeedback(ctx context.Context, db *sqldb.DB, seed uint64) (stri
 	if err != nil {
 		return "", fmt.Errorf("demo feedback: %w", err)
 	}
+	sp, err := svc.SeedSpecialsDemo(ctx, seed)
+	if err != nil {
+		return "", fmt.Errorf("demo specials: %w", err)
+	}
 	return fmt.Sprintf("feedback hub ready: %d items from %d accounts (%d competitive intel), %d triaged, %d overdue for acknowledgment, %d votes; "+
-		"%d competitors (%d battlecards), %d buyer interviews, %d post-mortems",
-		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue, fb.Votes, wl.Competitors, wl.Battlecards, wl.Interviews, wl.Postmortems), nil
+		"%d competitors (%d battlecards), %d buyer interviews, %d post-mortems\n"+
+		"specials ready: %d filed (%d open, %d built, %d declined or withdrawn)",
+		fb.Items, fb.Accounts, fb.Intel, fb.Triaged, fb.Overdue, fb.Votes, wl.Competitors, wl.Battlecards, wl.Interviews, wl.Postmortems,
+		sp.Filed, sp.Open, sp.Built, sp.Declined), nil
 }
 
 // demoApprover picks a rep whose manager has a manager in turn (so every

@@ -533,6 +533,9 @@ wait:
 	if !regexp.MustCompile(`(?m)^feedback hub ready: [1-9]\d* items from [1-9]\d* accounts \([1-9]\d* competitive intel\), [1-9]\d* triaged, \d+ overdue for acknowledgment, [1-9]\d* votes; [1-9]\d* competitors \([1-9] battlecards\), [1-9]\d* buyer interviews, \d+ post-mortems$`).MatchString(text) {
 		t.Errorf("no feedback banner:\n%s", text)
 	}
+	if !regexp.MustCompile(`(?m)^specials ready: 12 filed \(3 open, 6 built, 3 declined or withdrawn\)$`).MatchString(text) {
+		t.Errorf("no specials banner:\n%s", text)
+	}
 
 	var archetypes []desk.Archetype
 	code, listOut, e := run(t, "--db", path, "archetypes", "list", "--json")

@@ -110,7 +110,7 @@ func New(cfg Config) *Server {
 		slack:          newSlackIntake(cfg),
 	}
 	s.openAPI, s.openAPIErr = openAPIDocument()
-	s.routes = slices.Concat(s.apiRoutes(), s.deskRoutes(), s.feedbackRoutes(), s.themeRoutes(), s.winlossRoutes(), s.intelRoutes())
+	s.routes = slices.Concat(s.apiRoutes(), s.deskRoutes(), s.feedbackRoutes(), s.themeRoutes(), s.winlossRoutes(), s.intelRoutes(), s.specialRoutes())
 	if s.pages != nil {
 		s.routes = append(s.routes, s.pages.Routes()...)
 	}

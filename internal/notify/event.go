@@ -21,6 +21,9 @@ const (
 	// EventFeedbackStatus tells a feedback submitter their item's new
 	// status.
 	EventFeedbackStatus = "feedback.status"
+	// EventSpecialStep tells a special's filer and the leaders that it
+	// moved through the process.
+	EventSpecialStep = "special.step"
 )
 
 // Event is the payload schema: the JSON the service queues in
@@ -54,6 +57,9 @@ type Event struct {
 	FeedbackID string `json:"feedback_id,omitempty"`
 	Title      string `json:"title,omitempty"`
 	Mention    string `json:"mention,omitempty"`
+	// SpecialID names the special of special.step; Status is its step
+	// after the move and Reason the move.
+	SpecialID string `json:"special_id,omitempty"`
 }
 
 // Render returns a notification's subject line and plain-text body, for
@@ -80,8 +86,14 @@ func decodeEvent(n tandem.Notification) Event {
 
 // describe returns the subject and the body lines (without the link).
 func describe(e Event) (subject string, lines []string) {
-	if e.Event == EventFeedbackStatus {
+	switch e.Event {
+	case EventFeedbackStatus:
 		return describeFeedback(e)
+	case EventSpecialStep:
+		title := orUnknown(e.Title)
+		subject = "Special " + orUnknown(e.Status) + ": " + title
+		lines = append(lines, fmt.Sprintf("Special %q (%s, deal %s): %s, now at %s.", title, orUnknown(e.SpecialID), orUnknown(e.DealID), orUnknown(e.Reason), orUnknown(e.Status)))
+		return subject, lines
 	}
 	quote := "quote " + orUnknown(e.QuoteID)
 	if e.QuoteVersion > 0 {

@@ -214,6 +214,8 @@ func TestRender(t *testing.T) {
 			[]string{"Quote Q-17 v3 (deal D-9) has every approval it needs."}},
 		{"feedback status", Event{Event: EventFeedbackStatus, FeedbackID: "fb-1", Title: "SSO via Okta", Status: "planned", Reason: "in Q3", Mention: "U2CERLKJA"},
 			"Your feedback is planned: SSO via Okta", []string{`<@U2CERLKJA> Your feedback "SSO via Okta" (fb-1) is now planned.`, "Note: in Q3"}},
+		{"special step", Event{Event: EventSpecialStep, SpecialID: "sp-1", DealID: "D-9", Title: "SSO", Status: "simplest-slice", Reason: "accept"},
+			"Special simplest-slice: SSO", []string{`Special "SSO" (sp-1, deal D-9): accept, now at simplest-slice.`}},
 		{"unknown event", Event{Event: "quote.archived", QuoteID: "Q-1"}, "Tandem quote.archived: quote Q-1",
 			[]string{"Event quote.archived on quote Q-1."}},
 	}

@@ -238,7 +238,7 @@ func (s *Site) Routes() []httpapi.Route {
 		page("POST", "/desk/reviews/{deal}", auth.PermDeskRead, "record product's response, the decision and actions", s.handleReviewSave),
 		page("GET", "/desk/rules", auth.PermDeskRead, "the approval rule set in force (?version=N) and its history", s.handleRules),
 		page("POST", "/desk/rules", auth.PermDeskAdmin, "apply a rule file as the new version; refused whole with every problem", s.handleRulesApply),
-	}, s.feedbackPages(page), s.themePages(page), s.winlossPages(page), s.intelPages(page))
+	}, s.feedbackPages(page), s.themePages(page), s.winlossPages(page), s.intelPages(page), s.specialPages(page))
 }
 
 // pageFunc makes a page route; Routes hands it to each module's page list.
@@ -321,6 +321,7 @@ var navItems = []navItem{
 	{"feedback", "Feedback", "/feedback", auth.PermPipelineRead},
 	{"winloss", "Win/loss", "/winloss", auth.PermPipelineRead},
 	{"competitors", "Competitors", "/competitors", auth.PermPipelineRead},
+	{"specials", "Specials", "/specials", auth.PermPipelineRead},
 	{"glossary", "Glossary", "/glossary", auth.PermPipelineRead},
 	{"import", "Import", "/import", auth.PermImport},
 	{"users", "Users", "/users", auth.PermUsersAdmin},

@@ -335,7 +335,7 @@ func TestRoutes(t *testing.T) {
 		"GET /desk/reviews/{deal}": auth.PermDeskRead, "POST /desk/reviews/{deal}": auth.PermDeskRead,
 	}
 	// Each module's test file lists its own pages.
-	for _, m := range []map[string]auth.Perm{feedbackPagePerms, themePagePerms, winlossPagePerms, intelPagePerms} {
+	for _, m := range []map[string]auth.Perm{feedbackPagePerms, themePagePerms, winlossPagePerms, intelPagePerms, specialPagePerms} {
 		maps.Copy(want, m)
 	}
 	seen := map[string]bool{}
