@@ -167,6 +167,9 @@ func (s *Service) FileSpecial(ctx context.Context, a Actor, sp tandem.Special, f
 	if !sp.Deadline.IsZero() && sp.Deadline.Before(now.AddDate(-1, 0, 0)) {
 		probs = append(probs, "deadline: more than a year in the past")
 	}
+	if sp.Deadline.After(now.AddDate(10, 0, 0)) {
+		probs = append(probs, "deadline: more than ten years ahead")
+	}
 	var blobs []tandem.Blob
 	evidence := make([]tandem.SpecialEvidence, 0, len(sp.Evidence)+len(files))
 	for i, e := range sp.Evidence {
@@ -681,7 +684,7 @@ func (s *Service) acceptance(ctx context.Context, a Actor, sp tandem.Special, in
 		}
 	}
 	check := specials.CheckAccept(specials.Quarter(others, set, q), sp.Effort.Weeks, set)
-	acc := &tandem.Acceptance{Leader: a.Name, At: now, Quarter: q, Displaces: slices.Clone(in.Displaces), OverWarning: check.OverWarning}
+	acc := &tandem.Acceptance{Leader: a.Name, At: now, Quarter: q, Displaces: append([]tandem.RoadmapImpact{}, in.Displaces...), OverWarning: check.OverWarning}
 	if p, ok := specials.Place(sp, set); ok {
 		acc.Action = p.Action
 	}

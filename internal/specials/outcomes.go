@@ -38,7 +38,8 @@ type OutcomeReport struct {
 	Comparable  Proportion `json:"comparable"`
 	// Difference is WithSpecial − Comparable with Newcombe's interval.
 	Difference Diff `json:"difference"`
-	// Reuse is the share of built specials with a linked feature that at
+	// Reuse is the share (below ReuseMinN specials: insufficient data) of
+	// built specials with a linked feature that at
 	// least one other account uses.
 	Reuse Proportion `json:"reuse"`
 	// CapacityShare is the weeks of accepted specials over the total
@@ -221,7 +222,7 @@ func Outcomes(all []tandem.Special, deals []Deal, usage map[string]map[string]bo
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	r.Reuse = proportion(kReuse, nReuse, 1, "built specials with a linked feature")
+	r.Reuse = proportion(kReuse, nReuse, ReuseMinN, "built specials with a linked feature")
 
 	// Capacity share.
 	quarters := map[string]bool{}
@@ -326,3 +327,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// ReuseMinN is the fewest built specials the reuse rate is stated for: a
+// company builds few specials, so the deal minimum (30) would never be
+// reached, but a share of two or three says nothing either.
+const ReuseMinN = 10
