@@ -110,6 +110,8 @@ type dealPage struct {
 	// Battlecards are the competitors on the deal with their battlecards
 	// (intel.go).
 	Battlecards []dealCard
+	// Specials is the deal's specials section (specials.go).
+	Specials *dealSpecials
 }
 
 // handleDeal shows one deal.
@@ -153,6 +155,9 @@ func (s *Site) handleDeal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p.Battlecards, err = s.dealBattlecardsOf(r, x.ID()); err != nil {
+		return err
+	}
+	if p.Specials, err = s.dealSpecialsOf(r, x.ID()); err != nil {
 		return err
 	}
 	v := s.newView(r, "Deal "+x.Title(), "deals")

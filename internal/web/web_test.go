@@ -356,7 +356,7 @@ func TestRoutes(t *testing.T) {
 		} else if p != rt.Perm {
 			t.Errorf("route %s needs %s, want %s", key, rt.Perm, p)
 		}
-		if rt.Upload != (key == "POST /import" || key == "POST /feedback/import") {
+		if rt.Upload != (key == "POST /import" || key == "POST /feedback/import" || key == "POST /specials") {
 			t.Errorf("route %s: Upload = %v", key, rt.Upload)
 		}
 	}
