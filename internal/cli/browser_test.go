@@ -597,7 +597,8 @@ func newShots(t *testing.T) *shots {
 
 // readmeShots are the screenshots README uses; -screenshots gets only these.
 var readmeShots = []string{"signin", "overview", "overview-phone", "deals", "deal", "report-winrate",
-	"feature-halo", "import-preview", "users", "audit", "feedback-inbox", "feedback-item", "competitor", "deal-battlecard"}
+	"feature-halo", "import-preview", "users", "audit", "feedback-inbox", "feedback-item", "competitor", "deal-battlecard",
+	"specials-board", "special", "specials-matrix"}
 
 // maxShotBytes is the size a README screenshot should stay under.
 const maxShotBytes = 400 << 10

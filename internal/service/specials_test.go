@@ -77,11 +77,32 @@ func TestSpecialsProcess(t *testing.T) {
 			if v, err = s.MoveSpecial(ctx, rep, sp.ID, MoveInput{Version: 4, Action: specials.Skip, SkipReason: "the CISO spoke on the first call"}); err != nil {
 				t.Fatal(err)
 			}
-			if v, err = s.MoveSpecial(ctx, admin, sp.ID, MoveInput{Version: 5, Action: specials.Advance, Notes: "3 other accounts asked", SignedBy: f.admin.Email}); err != nil {
-				t.Fatal(err)
+			// Two people advancing the same step at once: one wins, the
+			// other is told the special moved meanwhile.
+			var mu sync.Mutex
+			var wg0 sync.WaitGroup
+			moved, conflicts := 0, 0
+			for _, who := range []Actor{admin, {Name: f.mgr.Email}} {
+				wg0.Add(1)
+				go func() {
+					defer wg0.Done()
+					nv, err := s.MoveSpecial(ctx, who, sp.ID, MoveInput{Version: 5, Action: specials.Advance, Notes: "3 other accounts asked", SignedBy: f.admin.Email})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						moved++
+						v = nv
+					case tandem.ErrorCode(err) == tandem.ECONFLICT:
+						conflicts++
+					default:
+						t.Errorf("racing advance: %v", err)
+					}
+				}()
 			}
-			if v.Step != tandem.StepFindWorkarounds {
-				t.Fatalf("at %s", v.Step)
+			wg0.Wait()
+			if moved != 1 || conflicts != 1 || v.Step != tandem.StepFindWorkarounds || v.Version != 6 {
+				t.Fatalf("racing advances: %d moved, %d conflicts, at %s v%d", moved, conflicts, v.Step, v.Version)
 			}
 
 			// Two people moving the same version at once: one wins.
