@@ -1,16 +1,14 @@
 package cli_test
 
 import (
-	"net/url"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/demo"
 	"github.com/tandemhq/tandem/internal/service"
-	"github.com/tandemhq/tandem/internal/sqldb"
 	"github.com/tandemhq/tandem/internal/testdb"
 )
 
@@ -35,38 +33,14 @@ func TestBrowserFeedback(t *testing.T) {
 // user, and an open deal for the feedback.
 func browserFeedbackStore(t *testing.T, dialect string) (dsn, admin, rep, deal string) {
 	t.Helper()
-	ctx := t.Context()
-	dsn = testdb.DSN(t, dialect)
-	cat := tandem.NewCatalog()
-	db, err := sqldb.Open(ctx, dsn, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	l, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Generate(ctx, cat, l, demo.DefaultConfig().Scaled(300), nil); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
-	if _, err := l.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(db, cat, nil, t.TempDir(), nil)
-	actor := service.Actor{Name: "test"}
-	admin, rep = "admin@example.com", "rep@example.com"
-	if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: admin, Name: "Ana Admin", Role: tandem.RoleAdmin, Password: stackPassword}, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: rep, Name: "Reggie Rep", Role: tandem.RoleSales, Password: stackPassword}, false); err != nil {
-		t.Fatal(err)
-	}
-	deals, err := svc.List(ctx, "deals", url.Values{"outcome": {"open"}, "limit": {"1"}})
-	if err != nil || len(deals.Page.Records) == 0 {
-		t.Fatalf("no open deal: %v", err)
-	}
-	return dsn, admin, rep, deals.Page.Records[0].ID()
+	rep = "rep@example.com"
+	dsn, admin = browserDemoStore(t, dialect, 300, func(ctx context.Context, svc *service.Service, actor service.Actor) {
+		if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: rep, Name: "Reggie Rep", Role: tandem.RoleSales, Password: stackPassword}, false); err != nil {
+			t.Fatal(err)
+		}
+		deal = browserOpenDeal(t, svc)
+	})
+	return dsn, admin, rep, deal
 }
 
 func browserFeedback(t *testing.T, b *browser, dialect string) {

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/demo"
 	"github.com/tandemhq/tandem/internal/intel"
 	"github.com/tandemhq/tandem/internal/service"
 	"github.com/tandemhq/tandem/internal/sqldb"
@@ -32,35 +32,14 @@ func TestBrowserIntel(t *testing.T) {
 // every rep; it returns the DSN, the admin's e-mail and a rep's.
 func browserIntelStore(t *testing.T, dialect string) (dsn, admin, rep string) {
 	t.Helper()
-	ctx := t.Context()
-	dsn = testdb.DSN(t, dialect)
-	cat := tandem.NewCatalog()
-	db, err := sqldb.Open(ctx, dsn, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	l, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Generate(ctx, cat, l, demo.DefaultConfig().Scaled(1200), nil); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
-	if _, err := l.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(db, cat, nil, t.TempDir(), nil)
-	actor := service.Actor{Name: "test"}
-	admin = "admin@example.com"
-	if _, err := svc.CreateUser(ctx, actor, service.NewUser{Email: admin, Name: "Ana Admin", Role: tandem.RoleAdmin, Password: stackPassword}, true); err != nil {
-		t.Fatal(err)
-	}
-	users, err := svc.CreateRepUsers(ctx, actor, "reps.example.com", stackPassword)
-	if err != nil || len(users) == 0 {
-		t.Fatalf("users for the reps: %d, %v", len(users), err)
-	}
-	return dsn, admin, users[0].Email
+	dsn, admin = browserDemoStore(t, dialect, 1200, func(ctx context.Context, svc *service.Service, actor service.Actor) {
+		users, err := svc.CreateRepUsers(ctx, actor, "reps.example.com", stackPassword)
+		if err != nil || len(users) == 0 {
+			t.Fatalf("users for the reps: %d, %v", len(users), err)
+		}
+		rep = users[0].Email
+	})
+	return dsn, admin, rep
 }
 
 // dealWith returns a deal whose competitors column names competitor id,

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,9 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/demo"
 	"github.com/tandemhq/tandem/internal/service"
-	"github.com/tandemhq/tandem/internal/sqldb"
 	"github.com/tandemhq/tandem/internal/testdb"
 )
 
@@ -35,54 +34,32 @@ func TestBrowserSpecials(t *testing.T) {
 // user who may sign off acceptances and a rep, and an open deal.
 func browserSpecialsStore(t *testing.T, dialect string) (dsn, admin, pm, rep, deal string) {
 	t.Helper()
-	ctx := t.Context()
-	dsn = testdb.DSN(t, dialect)
-	cat := tandem.NewCatalog()
-	db, err := sqldb.Open(ctx, dsn, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	l, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Generate(ctx, cat, l, demo.DefaultConfig().Scaled(300), nil); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
-	if _, err := l.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(db, cat, nil, t.TempDir(), nil)
-	actor := service.Actor{Name: "test"}
-	admin, pm, rep = "admin@example.com", "pm@example.com", "rep@example.com"
-	for i, u := range []service.NewUser{{Email: admin, Name: "Ana Admin", Role: tandem.RoleAdmin}, {Email: pm, Name: "Pat Product", Role: tandem.RoleProduct},
-		{Email: rep, Name: "Reggie Rep", Role: tandem.RoleSales}} {
-		u.Password = stackPassword
-		if _, err := svc.CreateUser(ctx, actor, u, i == 0); err != nil {
+	pm, rep = "pm@example.com", "rep@example.com"
+	dsn, admin = browserDemoStore(t, dialect, 300, func(ctx context.Context, svc *service.Service, actor service.Actor) {
+		for _, u := range []service.NewUser{{Email: pm, Name: "Pat Product", Role: tandem.RoleProduct}, {Email: rep, Name: "Reggie Rep", Role: tandem.RoleSales}} {
+			u.Password = stackPassword
+			if _, err := svc.CreateUser(ctx, actor, u, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The demo's settings may name leaders or a minimum deal: the product
+		// user signs off here, and any open deal qualifies.
+		set, v, err := svc.SpecialSettings(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	// The demo's settings may name leaders or a minimum deal: the product
-	// user signs off here, and any open deal qualifies.
-	set, v, err := svc.SpecialSettings(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(set.Leaders) > 0 || set.MinDealAmount > 0 {
-		if len(set.Leaders) > 0 {
-			set.Leaders = append(set.Leaders, pm)
+		if len(set.Leaders) > 0 || set.MinDealAmount > 0 {
+			if len(set.Leaders) > 0 {
+				set.Leaders = append(set.Leaders, pm)
+			}
+			set.MinDealAmount = 0
+			if _, _, err := svc.PutSpecialSettings(ctx, actor, set, v); err != nil {
+				t.Fatal(err)
+			}
 		}
-		set.MinDealAmount = 0
-		if _, _, err := svc.PutSpecialSettings(ctx, actor, set, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deals, err := svc.List(ctx, "deals", url.Values{"outcome": {"open"}, "limit": {"1"}})
-	if err != nil || len(deals.Page.Records) == 0 {
-		t.Fatalf("no open deal: %v", err)
-	}
-	return dsn, admin, pm, rep, deals.Page.Records[0].ID()
+		deal = browserOpenDeal(t, svc)
+	})
+	return dsn, admin, pm, rep, deal
 }
 
 func browserSpecials(t *testing.T, b *browser, dialect string) {

@@ -608,37 +608,11 @@ func EstimateText(e *service.Estimate, note string) string {
 // ---- settings ----
 
 func (a *app) feedbackSettingsCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "settings",
-		Short: "Show or apply the routing rules and acknowledgment SLA settings",
-	}
-	show := &cobra.Command{
-		Use:     "show",
-		Short:   "Print the settings as YAML (the file apply reads), with their version",
-		Example: `  tandem feedback settings show > feedback.yaml`,
-		Args:    cobra.NoArgs,
-		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
-			set, v, err := svc.FeedbackSettings(ctx)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(struct {
-					Settings tandem.FeedbackSettings `json:"settings"`
-					Version  int                     `json:"version"`
-				}{set, v})
-			}
-			fmt.Fprintf(a.stdout, "# feedback settings, version %d (apply with: tandem feedback settings apply FILE --version %d)\n", v, v)
-			fmt.Fprint(a.stdout, service.FeedbackSettingsYAML(set))
-			return nil
-		}),
-	}
-	var version int
-	var as string
-	apply := &cobra.Command{
-		Use:   "apply FILE [--version N]",
-		Short: "Apply a settings file (YAML or JSON); refused whole with every problem",
-		Long: `Apply a settings file as the next version. Every problem (unknown keys and
+	return settingsCommand(a, settingsDoc[tandem.FeedbackSettings]{
+		module:      "feedback",
+		short:       "Show or apply the routing rules and acknowledgment SLA settings",
+		showExample: `  tandem feedback settings show > feedback.yaml`,
+		applyLong: `Apply a settings file as the next version. Every problem (unknown keys and
 wrong types with their line, owners that are not active users, products or
 features that do not exist, rules without a condition) is listed and
 nothing changes. --version is the version the file was edited from (see
@@ -656,42 +630,15 @@ Without it, the current version is assumed.
     - name: enterprise
       segment: enterprise
       owner: ent-pm@example.com`,
-		Example: `  tandem feedback settings apply feedback.yaml --version 3`,
-		Args:    cobra.ExactArgs(1),
-		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
-			actor, err := a.deskActor(ctx, svc, as)
-			if err != nil {
-				return err
-			}
-			src, err := os.ReadFile(args[0])
-			if err != nil {
-				return tandem.Errorf(tandem.EINVALID, "read %s: %v", args[0], err)
-			}
-			set, err := service.ParseFeedbackSettings(filepath.Base(args[0]), src)
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("version") {
-				if _, version, err = svc.FeedbackSettings(ctx); err != nil {
-					return err
-				}
-			}
-			set, v, err := svc.PutFeedbackSettings(ctx, actor, set, version)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if a.jsonOut {
-				return a.printJSON(struct {
-					Settings tandem.FeedbackSettings `json:"settings"`
-					Version  int                     `json:"version"`
-				}{set, v})
-			}
-			fmt.Fprintf(a.stdout, "applied %s as version %d: %d routing rule(s), acknowledgment within %d business day(s)\n", args[0], v, len(set.Routing), set.AckBusinessDays)
-			return nil
-		}),
-	}
-	apply.Flags().IntVar(&version, "version", 0, "the version the file was edited from (default: the current one)")
-	apply.Flags().StringVar(&as, "as", "", "record the change as this user (e-mail)")
-	cmd.AddCommand(show, apply)
-	return cmd
+		applyExample: `  tandem feedback settings apply feedback.yaml --version 3`,
+		get:          (*service.Service).FeedbackSettings,
+		put:          (*service.Service).PutFeedbackSettings,
+		parse:        service.ParseFeedbackSettings,
+		yaml: func(set tandem.FeedbackSettings) (string, error) {
+			return service.FeedbackSettingsYAML(set), nil
+		},
+		applied: func(set tandem.FeedbackSettings) string {
+			return fmt.Sprintf("%d routing rule(s), acknowledgment within %d business day(s)", len(set.Routing), set.AckBusinessDays)
+		},
+	})
 }

@@ -732,12 +732,6 @@ special and the one-offs nobody else uses.`,
 
 // ---- settings ----
 
-// specialSettingsOut is the --json output of the settings commands.
-type specialSettingsOut struct {
-	Settings tandem.SpecialSettings `json:"settings"`
-	Version  int                    `json:"version"`
-}
-
 // parseSpecialSettings reads a settings file, YAML or JSON (JSON is YAML),
 // over the defaults: keys are those of the JSON API; an unknown key is an
 // error naming it.
@@ -789,37 +783,11 @@ func specialSettingsYAML(set tandem.SpecialSettings) (string, error) {
 }
 
 func (a *app) specialsSettingsCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "settings",
-		Short: "Show or apply the matrix thresholds and the capacity budget",
-	}
-	show := &cobra.Command{
-		Use:     "show",
-		Short:   "Print the settings as YAML (the file apply reads), with their version",
-		Example: `  tandem specials settings show > specials.yaml`,
-		Args:    cobra.NoArgs,
-		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
-			set, v, err := svc.SpecialSettings(ctx)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(specialSettingsOut{set, v})
-			}
-			y, err := specialSettingsYAML(set)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "# specials settings, version %d (apply with: tandem specials settings apply FILE --version %d)\n%s", v, v, y)
-			return nil
-		}),
-	}
-	var version int
-	var as string
-	apply := &cobra.Command{
-		Use:   "apply FILE [--version N]",
-		Short: "Apply a settings file (YAML or JSON); refused whole with every problem",
-		Long: `Apply a settings file as the next version. Keys left out keep their
+	return settingsCommand(a, settingsDoc[tandem.SpecialSettings]{
+		module:      "specials",
+		short:       "Show or apply the matrix thresholds and the capacity budget",
+		showExample: `  tandem specials settings show > specials.yaml`,
+		applyLong: `Apply a settings file as the next version. Keys left out keep their
 defaults. Every problem is listed and nothing changes. --version is the
 version the file was edited from (see settings show); when the settings
 changed since, the apply is refused (exit status 4). Without it, the
@@ -833,40 +801,14 @@ current version is assumed.
   warn_share: 0.20         # above this, accepting needs a confirmation
   min_deal_amount: 20000   # smaller deals only when strategic
   leaders: [cpo@example.com]`,
-		Example: `  tandem specials settings apply specials.yaml --version 2 --as cpo@example.com`,
-		Args:    cobra.ExactArgs(1),
-		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, args []string, svc *service.Service) error {
-			actor, err := a.deskActor(ctx, svc, as)
-			if err != nil {
-				return err
-			}
-			src, err := os.ReadFile(args[0])
-			if err != nil {
-				return tandem.Errorf(tandem.EINVALID, "read %s: %v", args[0], err)
-			}
-			set, err := parseSpecialSettings(filepath.Base(args[0]), src)
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("version") {
-				if _, version, err = svc.SpecialSettings(ctx); err != nil {
-					return err
-				}
-			}
-			set, v, err := svc.PutSpecialSettings(ctx, actor, set, version)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if a.jsonOut {
-				return a.printJSON(specialSettingsOut{set, v})
-			}
-			fmt.Fprintf(a.stdout, "applied %s as version %d: capacity %s weeks a quarter, budget %.0f%%, warning above %.0f%%\n",
-				args[0], v, fnum(set.CapacityWeeks), 100*set.BudgetShare, 100*set.WarnShare)
-			return nil
-		}),
-	}
-	apply.Flags().IntVar(&version, "version", 0, "the version the file was edited from (default: the current one)")
-	apply.Flags().StringVar(&as, "as", "", "record the change as this user (e-mail)")
-	cmd.AddCommand(show, apply)
-	return cmd
+		applyExample: `  tandem specials settings apply specials.yaml --version 2 --as cpo@example.com`,
+		get:          (*service.Service).SpecialSettings,
+		put:          (*service.Service).PutSpecialSettings,
+		parse:        parseSpecialSettings,
+		yaml:         specialSettingsYAML,
+		applied: func(set tandem.SpecialSettings) string {
+			return fmt.Sprintf("capacity %s weeks a quarter, budget %.0f%%, warning above %.0f%%",
+				fnum(set.CapacityWeeks), 100*set.BudgetShare, 100*set.WarnShare)
+		},
+	})
 }

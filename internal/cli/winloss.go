@@ -67,6 +67,23 @@ func (r *reportFlags) parse() (from, to time.Time, o winloss.Options, err error)
 
 func pct(e tandem.Estimate) string { return analytics.FormatEstimate("proportion", e) }
 
+// printNotes prints a report's notes (methods, caveats) after its tables.
+func (a *app) printNotes(notes []string) {
+	for _, n := range notes {
+		fmt.Fprintln(a.stdout, "note:", n)
+	}
+}
+
+// readDecoded reads a YAML or JSON document from file into v, strictly
+// (winloss.Decode), for the commands that take a document as --file.
+func readDecoded(file string, v any) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return tandem.Errorf(tandem.EINVALID, "read %s: %v", file, err)
+	}
+	return winloss.Decode(file, data, v)
+}
+
 // ---- taxonomy ----
 
 func (a *app) taxonomyCommand() *cobra.Command {
@@ -235,12 +252,8 @@ and reasons (code, confidence, note). The deal must be won or lost.`,
 		Example: `  tandem winloss interview add --deal D-0042 --file interview.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: a.withDesk(func(ctx context.Context, _ *cobra.Command, _ []string, svc *service.Service) error {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return tandem.Errorf(tandem.EINVALID, "read %s: %v", file, err)
-			}
 			var iv tandem.Interview
-			if err := winloss.Decode(file, data, &iv); err != nil {
+			if err := readDecoded(file, &iv); err != nil {
 				return err
 			}
 			if deal != "" {
@@ -340,9 +353,7 @@ products counts in each of their groups.`,
 					return err
 				}
 			}
-			for _, n := range rep.Notes {
-				fmt.Fprintln(a.stdout, "note:", n)
-			}
+			a.printNotes(rep.Notes)
 			return nil
 		}),
 	}
@@ -384,9 +395,7 @@ func (a *app) winlossGapCommand() *cobra.Command {
 				}
 			}
 			fmt.Fprintln(a.stdout, "interval of the difference:", rep.Method)
-			for _, n := range rep.Notes {
-				fmt.Fprintln(a.stdout, "note:", n)
-			}
+			a.printNotes(rep.Notes)
 			return nil
 		}),
 	}
@@ -442,9 +451,7 @@ addressed. Exit status 0 whatever the status; read it from the output or
 					return err
 				}
 			}
-			for _, n := range rc.Notes {
-				fmt.Fprintln(a.stdout, "note:", n)
-			}
+			a.printNotes(rc.Notes)
 			return nil
 		}),
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/analytics"
 	"github.com/tandemhq/tandem/internal/service"
-	"github.com/tandemhq/tandem/internal/winloss"
 )
 
 // postmortemCommand is "tandem postmortem": post-mortems of lost deals
@@ -45,12 +43,8 @@ a new version of that post-mortem; a stale version is refused (exit 4).`,
   tandem postmortem add --id pm-1a2b3c4d --version 1 --file pm.yaml`,
 		Args: cobra.NoArgs,
 		RunE: a.withDesk(func(ctx context.Context, _ *cobra.Command, _ []string, svc *service.Service) error {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return tandem.Errorf(tandem.EINVALID, "read %s: %v", file, err)
-			}
 			var p tandem.Postmortem
-			if err := winloss.Decode(file, data, &p); err != nil {
+			if err := readDecoded(file, &p); err != nil {
 				return err
 			}
 			switch {
