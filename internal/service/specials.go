@@ -160,7 +160,7 @@ func (s *Service) FileSpecial(ctx context.Context, a Actor, sp tandem.Special, f
 	probs := checkSpecialText(sp)
 	d, err := s.specialDealOf(ctx, sp.DealID)
 	if tandem.ErrorCode(err) == tandem.EINVALID {
-		probs = append(probs, err.(*tandem.Error).Message)
+		probs = append(probs, tandem.ErrorMessage(err))
 	} else if err != nil {
 		return SpecialView{}, err
 	}
@@ -405,27 +405,29 @@ func (s *Service) specialDemand(ctx context.Context, sp tandem.Special) (Demand,
 	if len(accounts) == 0 {
 		return dem, nil
 	}
+	// Per account, through the stores' account_id filters: a special's
+	// page should not scan every deal of a large store.
 	se, _ := s.cat.Entity("subscriptions")
-	if err := s.store.Scan(ctx, "subscriptions", func(r tandem.Record) error {
-		if accounts[text(se, r, "account_id")] && text(se, r, "status") == "active" {
+	de, _ := s.cat.Entity("deals")
+	for acct := range accounts {
+		subs, err := s.listAll(ctx, "subscriptions", tandem.Filter{Column: "account_id", Value: acct}, tandem.Filter{Column: "status", Value: "active"})
+		if err != nil {
+			return dem, err
+		}
+		for _, r := range subs {
 			if m := number(se, r, "mrr"); m != nil {
 				dem.Revenue += 12 * *m
 			}
 		}
-		return nil
-	}); err != nil {
-		return dem, err
-	}
-	de, _ := s.cat.Entity("deals")
-	if err := s.store.Scan(ctx, "deals", func(r tandem.Record) error {
-		if accounts[text(de, r, "account_id")] && text(de, r, "outcome") == "open" {
+		deals, err := s.listAll(ctx, "deals", tandem.Filter{Column: "account_id", Value: acct}, tandem.Filter{Column: "outcome", Value: "open"})
+		if err != nil {
+			return dem, err
+		}
+		for _, r := range deals {
 			if m := number(de, r, "amount"); m != nil {
 				dem.Revenue += *m
 			}
 		}
-		return nil
-	}); err != nil {
-		return dem, err
 	}
 	for id := range accounts {
 		dem.IDs = append(dem.IDs, id)
@@ -879,4 +881,20 @@ func jsonBody(d tandem.Doc, v any) error {
 		return fmt.Errorf("%s %q version %d: %w", d.Kind, d.ID, d.Version, err)
 	}
 	return nil
+}
+
+// listAll returns every row of an entity matching the filters, page by
+// page.
+func (s *Service) listAll(ctx context.Context, entity string, filters ...tandem.Filter) ([]tandem.Record, error) {
+	var out []tandem.Record
+	for {
+		page, err := s.store.List(ctx, entity, tandem.Query{Filters: filters, Limit: 500, Offset: len(out)})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Records...)
+		if len(page.Records) == 0 || len(out) >= page.Total {
+			return out, nil
+		}
+	}
 }

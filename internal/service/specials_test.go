@@ -1,6 +1,8 @@
 package service
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,5 +218,77 @@ func TestSeedSpecialsDemo(t *testing.T) {
 	m, err := s.Matrix(ctx)
 	if err != nil || len(m.Placed) != 3 {
 		t.Errorf("matrix: %d placed, %v", len(m.Placed), err)
+	}
+}
+
+// TestSpecialDemand files a special worded like existing feedback: it is
+// linked to that feedback's theme, and its demand counts the theme's other
+// accounts with their revenue, recomputed here by scanning the store.
+func TestSpecialDemand(t *testing.T) {
+	f := newDeskFixture(t, "sqlite")
+	s, ctx := f.s, t.Context()
+	if _, err := s.SeedFeedbackDemo(ctx, Actor{Name: "cli:demo"}, 1, 300); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := s.FeedbackItems(ctx)
+	var src tandem.Feedback
+	for _, it := range items {
+		if it.Kind == tandem.KindFeedback {
+			src = it
+			break
+		}
+	}
+	v, err := s.FileSpecial(ctx, Actor{Name: f.rep.Email}, tandem.Special{DealID: f.deal, Title: "From the field", Ask: src.Text, Problem: src.Text}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theme, err := s.ThemeOf(ctx, src.ID)
+	if err != nil || !slices.Contains(v.Themes, theme) {
+		t.Fatalf("themes %v, want %s among them (%v)", v.Themes, theme, err)
+	}
+	own, err := s.specialDealOf(ctx, f.deal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, id := range v.Themes {
+		td, err := s.Theme(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range td.Items {
+			want[it.AccountID] = true
+		}
+		for _, vt := range td.Votes {
+			want[vt.AccountID] = true
+		}
+	}
+	delete(want, own.account)
+	delete(want, "")
+	var revenue float64
+	se, _ := s.cat.Entity("subscriptions")
+	if err := s.store.Scan(ctx, "subscriptions", func(r tandem.Record) error {
+		if want[text(se, r, "account_id")] && text(se, r, "status") == "active" {
+			if m := number(se, r, "mrr"); m != nil {
+				revenue += 12 * *m
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	de, _ := s.cat.Entity("deals")
+	if err := s.store.Scan(ctx, "deals", func(r tandem.Record) error {
+		if want[text(de, r, "account_id")] && text(de, r, "outcome") == "open" {
+			if m := number(de, r, "amount"); m != nil {
+				revenue += *m
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v.Demand.Accounts != len(want) || v.Demand.Accounts == 0 || math.Abs(v.Demand.Revenue-revenue) > 1e-6*max(1, revenue) {
+		t.Errorf("demand %d accounts, %.2f revenue; want %d, %.2f", v.Demand.Accounts, v.Demand.Revenue, len(want), revenue)
 	}
 }
