@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,7 +89,7 @@ func (a *app) specialsListCommand() *cobra.Command {
 		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
 			q := service.SpecialQuery{Step: tandem.SpecialStep(strings.TrimSpace(step)), DealID: strings.TrimSpace(deal), Open: open}
 			if q.Step != "" && !specials.Known(q.Step) {
-				return tandem.Errorf(tandem.EINVALID, "--step %q: not a step (talk-to-rep, speak-to-prospect, review-evidence, find-workarounds, simplest-slice, measure-and-productize, productized, one-off, declined, withdrawn)", step)
+				return tandem.Errorf(tandem.EINVALID, "--step %q: not a step (%s)", step, httpapi.StepNames())
 			}
 			list, err := svc.Specials(ctx, q)
 			if err != nil {
@@ -286,9 +287,17 @@ the reason. Feedback themes and specials asking for the same are linked.
 				sp.Evidence = append(sp.Evidence, tandem.SpecialEvidence{Kind: "link", URL: strings.TrimSpace(l)})
 			}
 			var sf []service.SpecialFile
+			var total int64
 			for _, p := range files {
+				if err := httpapi.CheckSpecialFiles(len(sf)+1, total); err != nil {
+					return err
+				}
 				f, err := readEvidence(p)
 				if err != nil {
+					return err
+				}
+				total += int64(len(f.Data))
+				if err := httpapi.CheckSpecialFiles(len(sf)+1, total); err != nil {
 					return err
 				}
 				sf = append(sf, f)
@@ -604,7 +613,7 @@ func (a *app) specialsMatrixCommand() *cobra.Command {
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "alignment is high at %s and above; effort is high at %s weeks and above\n\n", fnum(m.Settings.AlignmentHigh), fnum(m.Settings.EffortHighWeeks))
-			for _, q := range []specials.Quadrant{specials.LowEffortHighAlignment, specials.HighEffortHighAlignment, specials.LowEffortLowAlignment, specials.HighEffortLowAlignment} {
+			for _, q := range httpapi.MatrixQuadrants() {
 				fmt.Fprintf(w, "%s:\n", q)
 				n := 0
 				for _, v := range m.Placed {
@@ -636,10 +645,8 @@ func (a *app) specialsCapacityCommand() *cobra.Command {
 		Example: `  tandem specials capacity --quarter 2026-Q4`,
 		Args:    cobra.NoArgs,
 		RunE: a.withDesk(func(ctx context.Context, cmd *cobra.Command, _ []string, svc *service.Service) error {
-			if q := strings.TrimSpace(quarter); q != "" {
-				if _, _, err := specials.ParseQuarter(q); err != nil {
-					return tandem.Errorf(tandem.EINVALID, "--quarter: %s", tandem.ErrorMessage(err))
-				}
+			if err := httpapi.CheckQuarter("--quarter", quarter); err != nil {
+				return err
 			}
 			b, err := svc.SpecialCapacity(ctx, quarter)
 			if err != nil {
@@ -671,7 +678,7 @@ func (a *app) specialsCapacityCommand() *cobra.Command {
 // when the sample is too small.
 func specialShare(p specials.Proportion) string {
 	if p.Insufficient || p.N == 0 {
-		return p.Note
+		return cmp.Or(p.Note, fmt.Sprintf("insufficient data (n=%d)", p.N))
 	}
 	return fmt.Sprintf("%.0f%% (95%% CI %.0f–%.0f%%), %d of %d", 100*p.Value, 100*p.CILow, 100*p.CIHigh, p.K, p.N)
 }

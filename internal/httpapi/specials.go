@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
@@ -49,9 +51,20 @@ func (s *Server) specialRoutes() []Route {
 	}
 }
 
-// maxSpecialFiles bounds the evidence files of one filing, so an upload
-// cannot hold the upload limit's worth of files in memory.
-const maxSpecialFiles = 20
+// MaxSpecialFiles and MaxSpecialUpload are the service's limits on one
+// filing's files (service.CheckSpecialFiles); the API, the pages and the
+// CLI check them before reading a whole upload.
+const (
+	MaxSpecialFiles  = service.MaxSpecialFiles
+	MaxSpecialUpload = service.MaxSpecialUpload
+)
+
+// maxSpecialForm bounds a whole multipart filing: the files, the request
+// part (at most maxSpecialPart) and the parts' headers.
+const (
+	maxSpecialPart = 1 << 20
+	maxSpecialForm = MaxSpecialUpload + 2*maxSpecialPart
+)
 
 // evidenceTypes maps file name extensions to the evidence types the
 // service accepts.
@@ -75,6 +88,66 @@ var evidenceTypes = map[string]string{
 // files the same way as the API.
 func EvidenceType(name string) string {
 	return evidenceTypes[strings.ToLower(path.Ext(name))]
+}
+
+// EvidenceFile is the i-th (from 0) uploaded evidence file as the service
+// takes it: its name without directories or control characters and at
+// most maxEvidenceName characters ("file-N" when nothing is left), and
+// its type, from the name's extension when the upload's is missing or
+// generic. The API and the pages read uploads the same way.
+func EvidenceFile(i int, name, ctype string, data []byte) service.SpecialFile {
+	name = service.CleanFileName(i, name)
+	ct, _, _ := mime.ParseMediaType(ctype)
+	if ct == "" || ct == "application/octet-stream" {
+		if t := EvidenceType(name); t != "" {
+			ct = t
+		}
+	}
+	return service.SpecialFile{Name: name, ContentType: ct, Data: data}
+}
+
+// CheckSpecialFiles is service.CheckSpecialFiles, for the pages and the
+// CLI, which check before reading a whole upload.
+func CheckSpecialFiles(count int, total int64) error { return service.CheckSpecialFiles(count, total) }
+
+// CheckQuarter checks a quarter given as field ("" is this quarter).
+func CheckQuarter(field, q string) error {
+	if q = strings.TrimSpace(q); q == "" {
+		return nil
+	}
+	if _, _, err := specials.ParseQuarter(q); err != nil {
+		return tandem.Errorf(tandem.EINVALID, "%s: %s", field, tandem.ErrorMessage(err))
+	}
+	return nil
+}
+
+// MoveAction reads a move's action given as field, naming the field and
+// the actions when it is missing or unknown.
+func MoveAction(field, s string) (specials.Action, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", tandem.Errorf(tandem.EINVALID, "%s: required (one of %s)", field, actionNames())
+	}
+	act, err := specials.ParseAction(s)
+	if err != nil {
+		return "", tandem.Errorf(tandem.EINVALID, "%s: %s", field, tandem.ErrorMessage(err))
+	}
+	return act, nil
+}
+
+// actionNames lists the moves, for messages.
+func actionNames() string {
+	as := specials.Actions()
+	names := make([]string, len(as))
+	for i, a := range as {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
+}
+
+// MatrixQuadrants are the quadrants in the order every view lists them:
+// accept first, decline last.
+func MatrixQuadrants() []specials.Quadrant {
+	return []specials.Quadrant{specials.LowEffortHighAlignment, specials.HighEffortHighAlignment, specials.LowEffortLowAlignment, specials.HighEffortLowAlignment}
 }
 
 // SpecialRequest is what a caller files: the deal, the ask, the problem
@@ -147,7 +220,7 @@ func SpecialQueryOf(q map[string][]string) (service.SpecialQuery, error) {
 	}
 	sq := service.SpecialQuery{Step: tandem.SpecialStep(get("step")), DealID: get("deal")}
 	if sq.Step != "" && !specials.Known(sq.Step) {
-		return sq, tandem.Errorf(tandem.EINVALID, "step: %q is not a step (%s)", sq.Step, stepNames())
+		return sq, tandem.Errorf(tandem.EINVALID, "step: %q is not a step (%s)", sq.Step, StepNames())
 	}
 	switch get("open") {
 	case "", "0", "false", "no":
@@ -159,8 +232,8 @@ func SpecialQueryOf(q map[string][]string) (service.SpecialQuery, error) {
 	return sq, nil
 }
 
-// stepNames lists every step and end, for messages.
-func stepNames() string {
+// StepNames lists every step and end, for messages.
+func StepNames() string {
 	steps := append(tandem.SpecialSteps(), tandem.StepProductized, tandem.StepOneOff, tandem.StepDeclined, tandem.StepWithdrawn)
 	names := make([]string, len(steps))
 	for i, st := range steps {
@@ -188,11 +261,11 @@ func decodeStrictJSON(body io.Reader, v any, what string) error {
 }
 
 // readSpecialForm reads a multipart filing: one "special" part holding
-// the JSON request and any number of "file" parts (at most
-// maxSpecialFiles, each at most service.MaxSpecialFile bytes; a larger
-// file is refused as too large before the rest is read). A part's type
-// is its Content-Type, or its name's extension when the type is missing
-// or generic.
+// the JSON request (at most maxSpecialPart bytes) and "file" parts (at
+// most MaxSpecialFiles, each at most service.MaxSpecialFile bytes and
+// MaxSpecialUpload in all; a file over a limit is refused before the
+// rest is read). A part's type is its Content-Type, or its name's
+// extension when the type is missing or generic.
 func readSpecialForm(r *http.Request) (SpecialRequest, []service.SpecialFile, error) {
 	var req SpecialRequest
 	var files []service.SpecialFile
@@ -201,6 +274,7 @@ func readSpecialForm(r *http.Request) (SpecialRequest, []service.SpecialFile, er
 		return req, nil, tandem.Errorf(tandem.EINVALID, "malformed multipart body: %v", err)
 	}
 	seen := false
+	var total int64
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -215,31 +289,33 @@ func readSpecialForm(r *http.Request) (SpecialRequest, []service.SpecialFile, er
 				return req, nil, tandem.Errorf(tandem.EINVALID, "special: the form has two \"special\" parts")
 			}
 			seen = true
-			if err := decodeStrictJSON(io.LimitReader(part, 1<<20), &req, "in the \"special\" part"); err != nil {
+			body, err := io.ReadAll(io.LimitReader(part, maxSpecialPart+1))
+			if err != nil {
+				return req, nil, BodyError(err)
+			}
+			if len(body) > maxSpecialPart {
+				return req, nil, tandem.Errorf(tandem.ETOOLARGE, "special: the \"special\" part is over its limit of %d bytes (1 MiB)", maxSpecialPart)
+			}
+			if err := decodeStrictJSON(bytes.NewReader(body), &req, "in the \"special\" part"); err != nil {
 				return req, nil, err
 			}
 		case "file":
-			if len(files) == maxSpecialFiles {
-				return req, nil, tandem.Errorf(tandem.EINVALID, "file: at most %d files can be filed at once", maxSpecialFiles)
-			}
-			name := path.Base(strings.ReplaceAll(strings.TrimSpace(part.FileName()), "\\", "/"))
-			if name == "." || name == "/" || name == "" {
-				name = fmt.Sprintf("file-%d", len(files)+1)
+			if err := CheckSpecialFiles(len(files)+1, 0); err != nil {
+				return req, nil, err
 			}
 			data, err := io.ReadAll(io.LimitReader(part, service.MaxSpecialFile+1))
 			if err != nil {
 				return req, nil, BodyError(err)
 			}
+			f := EvidenceFile(len(files), part.FileName(), part.Header.Get("Content-Type"), data)
 			if len(data) > service.MaxSpecialFile {
-				return req, nil, tandem.Errorf(tandem.ETOOLARGE, "file %q: over the limit of %d bytes (10 MiB) for an evidence file; nothing was stored", name, service.MaxSpecialFile)
+				return req, nil, tandem.Errorf(tandem.ETOOLARGE, "file %q: over the limit of %d bytes (10 MiB) for an evidence file; nothing was stored", f.Name, service.MaxSpecialFile)
 			}
-			ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
-			if ct == "" || ct == "application/octet-stream" {
-				if t := EvidenceType(name); t != "" {
-					ct = t
-				}
+			total += int64(len(data))
+			if err := CheckSpecialFiles(len(files)+1, total); err != nil {
+				return req, nil, err
 			}
-			files = append(files, service.SpecialFile{Name: name, ContentType: ct, Data: data})
+			files = append(files, f)
 		default:
 			return req, nil, tandem.Errorf(tandem.EINVALID, "the form has a part named %q; send a \"special\" part (JSON) and \"file\" parts", part.FormName())
 		}
@@ -255,6 +331,9 @@ func (s *Server) handleSpecialFile(w http.ResponseWriter, r *http.Request) error
 	var files []service.SpecialFile
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
+		// The route takes the upload limit; a filing needs no more than
+		// its files' limits.
+		r.Body = http.MaxBytesReader(w, r.Body, min(s.uploadLimit, maxSpecialForm))
 		var err error
 		if req, files, err = readSpecialForm(r); err != nil {
 			return err
@@ -429,12 +508,9 @@ func (s *Server) handleSpecialMove(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if strings.TrimSpace(string(in.Action)) == "" {
-		return tandem.Errorf(tandem.EINVALID, "action: required (one of advance, skip, accept, decline, withdraw, productize, one-off)")
-	}
-	act, err := specials.ParseAction(string(in.Action))
+	act, err := MoveAction("action", string(in.Action))
 	if err != nil {
-		return tandem.Errorf(tandem.EINVALID, "action: %s", tandem.ErrorMessage(err))
+		return err
 	}
 	in.Action = act
 	ctx := r.Context()
@@ -474,14 +550,19 @@ func (s *Server) handleSpecialEvidence(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	h := w.Header()
-	ctype := ev.ContentType
-	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
-		ctype = "application/octet-stream"
+	// Served only as one of the evidence types (a stored type outside
+	// them is sent as bytes), and always a download, never rendered here
+	// (as feedback attachments): attachment disposition, nosniff (set on
+	// every response), and a sandbox in case a browser opens it anyway.
+	ctype := "application/octet-stream"
+	if t, _, err := mime.ParseMediaType(ev.ContentType); err == nil && slices.Contains(slices.Collect(maps.Values(evidenceTypes)), t) {
+		ctype = t
 	}
-	// Always a download, never rendered here (as feedback attachments):
-	// attachment disposition, nosniff (set on every response), and a
-	// sandbox in case a browser opens it anyway.
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": ev.Name}))
+	disp := mime.FormatMediaType("attachment", map[string]string{"filename": ev.Name})
+	if disp == "" { // a name the header cannot carry
+		disp = "attachment"
+	}
+	h.Set("Content-Disposition", disp)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, no-store")
 	s.write(w, http.StatusOK, ctype, blob.Data)
@@ -502,10 +583,8 @@ func (s *Server) handleSpecialCapacity(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	quarter := strings.TrimSpace(q.Get("quarter"))
-	if quarter != "" {
-		if _, _, err := specials.ParseQuarter(quarter); err != nil {
-			return tandem.Errorf(tandem.EINVALID, "quarter: %s", tandem.ErrorMessage(err))
-		}
+	if err := CheckQuarter("quarter", quarter); err != nil {
+		return err
 	}
 	b, err := s.svc.SpecialCapacity(r.Context(), quarter)
 	if err != nil {

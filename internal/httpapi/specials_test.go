@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -142,6 +143,19 @@ func testSpecialsAPI(t *testing.T, dialect string) {
 	}
 	f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/specials", contentType: multi, want: http.StatusBadRequest, badRequest: true,
 		body: specialForm(t, specialPart{field: "file", name: "a.pdf", contentType: "application/pdf", data: pdf})})
+	many := []specialPart{{field: "special", data: special}}
+	for i := range MaxSpecialFiles + 1 {
+		many = append(many, specialPart{field: "file", name: fmt.Sprintf("n%d.txt", i), contentType: "text/plain", data: []byte("x")})
+	}
+	r = f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/specials", contentType: multi, want: http.StatusBadRequest, body: specialForm(t, many...)})
+	if !strings.Contains(string(r.body), "at most 20") {
+		t.Errorf("too many files: %s", r.body)
+	}
+	r = f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/specials", contentType: multi, want: http.StatusRequestEntityTooLarge,
+		body: specialForm(t, specialPart{field: "special", data: append([]byte(`{"title":"`), bytes.Repeat([]byte("x"), maxSpecialPart)...)})})
+	if !strings.Contains(string(r.body), "special") {
+		t.Errorf("request part over its limit: %s", r.body)
+	}
 
 	// Reading.
 	var list specialList
@@ -339,6 +353,15 @@ func testSpecialsAPI(t *testing.T, dialect string) {
 	}
 	f.send(t, deskCall{as: "rep", method: get, path: "/api/v1/specials/sp-nope/history", want: http.StatusNotFound})
 
+	// Text is stored as typed (the pages escape it) and a file's name
+	// loses its directories and control characters.
+	evil := specialForm(t, specialPart{field: "special", data: []byte(`{"deal_id":"` + f.deal + `","title":"<script>alert(1)</script>","ask":"<b>x</b>","problem":"<img src=x onerror=alert(1)>"}`)},
+		specialPart{field: "file", name: `..\\secret\\re` + "\t" + `port.txt`, contentType: "", data: []byte("a report")})
+	e := view(f.send(t, deskCall{as: "rep", method: post, path: "/api/v1/specials", body: evil, contentType: multi, want: http.StatusCreated}))
+	if e.Title != "<script>alert(1)</script>" || len(e.Evidence) != 1 || e.Evidence[0].Name != "report.txt" || e.Evidence[0].ContentType != "text/plain" {
+		t.Errorf("filed as typed: %q %+v", e.Title, e.Evidence)
+	}
+
 	if t.Failed() {
 		return
 	}
@@ -352,5 +375,39 @@ func testSpecialsAPI(t *testing.T, dialect string) {
 				t.Errorf("no request exercised %s %s", method, p)
 			}
 		}
+	}
+}
+
+// TestSpecialsUploadLimits checks the shared reading of evidence files:
+// names cleaned, types from the extension, and the count and total
+// limits.
+func TestSpecialsUploadLimits(t *testing.T) {
+	for _, c := range []struct{ name, ctype, wantName, wantType string }{
+		{"a.pdf", "application/pdf", "a.pdf", "application/pdf"},
+		{"C:\\Users\\me\\notes.TXT", "application/octet-stream", "notes.TXT", "text/plain"},
+		{"../../etc/passwd", "", "passwd", ""},
+		{"bad\nname\x00.csv", "", "badname.csv", "text/csv"},
+		{"", "text/plain", "file-3", "text/plain"},
+		{strings.Repeat("é", 300) + ".txt", "text/plain; charset=utf-8", strings.Repeat("é", 200), "text/plain"},
+	} {
+		got := EvidenceFile(2, c.name, c.ctype, nil)
+		if got.Name != c.wantName || got.ContentType != c.wantType {
+			t.Errorf("EvidenceFile(%q, %q) = %q %q, want %q %q", c.name, c.ctype, got.Name, got.ContentType, c.wantName, c.wantType)
+		}
+	}
+	if err := CheckSpecialFiles(MaxSpecialFiles, MaxSpecialUpload); err != nil {
+		t.Errorf("at the limits: %v", err)
+	}
+	if err := CheckSpecialFiles(MaxSpecialFiles+1, 0); tandem.ErrorCode(err) != tandem.EINVALID {
+		t.Errorf("too many files: %v", err)
+	}
+	if err := CheckSpecialFiles(1, MaxSpecialUpload+1); tandem.ErrorCode(err) != tandem.ETOOLARGE {
+		t.Errorf("too many bytes: %v", err)
+	}
+	if err := CheckQuarter("quarter", "2026-Q5"); err == nil || !strings.HasPrefix(tandem.ErrorMessage(err), "quarter:") {
+		t.Errorf("bad quarter: %v", err)
+	}
+	if _, err := MoveAction("action", " "); err == nil || !strings.Contains(tandem.ErrorMessage(err), "one-off") {
+		t.Errorf("no action: %v", err)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
@@ -26,8 +28,50 @@ import (
 // specialSettingsID is the one settings document of specials.
 const specialSettingsID = "settings"
 
-// MaxSpecialFile is the largest evidence file accepted, in bytes.
-const MaxSpecialFile = 10 << 20
+// MaxSpecialFile is the largest evidence file accepted, in bytes;
+// MaxSpecialFiles bounds the files of one filing and MaxSpecialUpload
+// their bytes together, so a filing cannot hold the server's upload limit
+// in memory.
+const (
+	MaxSpecialFile   = 10 << 20
+	MaxSpecialFiles  = 20
+	MaxSpecialUpload = 50 << 20
+)
+
+// maxEvidenceName bounds an evidence file's name, in characters.
+const maxEvidenceName = 200
+
+// CheckSpecialFiles refuses a filing with more than MaxSpecialFiles
+// files or more than MaxSpecialUpload bytes in all, naming the limit.
+func CheckSpecialFiles(count int, total int64) error {
+	switch {
+	case count > MaxSpecialFiles:
+		return tandem.Errorf(tandem.EINVALID, "files: %d files; at most %d can be filed at once, nothing was stored", count, MaxSpecialFiles)
+	case total > MaxSpecialUpload:
+		return tandem.Errorf(tandem.ETOOLARGE, "files: %d bytes in all; at most %d (50 MiB) can be filed at once, nothing was stored", total, MaxSpecialUpload)
+	}
+	return nil
+}
+
+// CleanFileName is an uploaded file's name as Tandem keeps it: without
+// directories or control characters, at most 200 characters, and
+// "file-N" (N = i+1) when nothing is left.
+func CleanFileName(i int, name string) string {
+	name = path.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/"))
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name))
+	if r := []rune(name); len(r) > maxEvidenceName {
+		name = string(r[:maxEvidenceName])
+	}
+	if name == "." || name == "/" || name == "" {
+		name = fmt.Sprintf("file-%d", i+1)
+	}
+	return name
+}
 
 // specialFileTypes are the evidence file types accepted: documents,
 // images, text and mail; executables and archives are not evidence.
@@ -188,7 +232,15 @@ func (s *Service) FileSpecial(ctx context.Context, a Actor, sp tandem.Special, f
 		}
 		evidence = append(evidence, e)
 	}
+	var total int64
 	for _, f := range files {
+		total += int64(len(f.Data))
+	}
+	if err := CheckSpecialFiles(len(files), total); err != nil {
+		return SpecialView{}, err
+	}
+	for i, f := range files {
+		f.Name = CleanFileName(i, f.Name)
 		ct, _, _ := strings.Cut(f.ContentType, ";")
 		ct = strings.ToLower(strings.TrimSpace(ct))
 		switch {
@@ -699,17 +751,15 @@ func (s *Service) acceptance(ctx context.Context, a Actor, sp tandem.Special, in
 	return acc, nil
 }
 
-// isLeader reports whether email may sign off an acceptance.
+// isLeader reports whether email is an active user who may sign off an
+// acceptance (specials.IsLeader).
 func (s *Service) isLeader(ctx context.Context, email string, set tandem.SpecialSettings) (bool, error) {
-	if len(set.Leaders) > 0 {
-		return slices.ContainsFunc(set.Leaders, func(l string) bool { return strings.EqualFold(l, email) }), nil
-	}
 	users, err := s.store.Users(ctx)
 	if err != nil {
 		return false, err
 	}
 	return slices.ContainsFunc(users, func(u tandem.User) bool {
-		return strings.EqualFold(u.Email, email) && !u.Disabled && (u.Role == tandem.RoleAdmin || u.Role == tandem.RoleProduct)
+		return strings.EqualFold(u.Email, email) && !u.Disabled && specials.IsLeader(set, u.Email, u.Role)
 	}), nil
 }
 

@@ -18,7 +18,7 @@ func TestSpecialsProcess(t *testing.T) {
 			f := newDeskFixture(t, d)
 			s, ctx := f.s, t.Context()
 			rep, admin := Actor{Name: f.rep.Email}, Actor{Name: f.admin.Email}
-			pdf := SpecialFile{Name: "call-notes.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 call notes")}
+			pdf := SpecialFile{Name: "C:\\notes\\call-notes.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 call notes")}
 
 			// Bad intake is refused whole, every problem named, nothing stored.
 			_, err := s.FileSpecial(ctx, rep, tandem.Special{DealID: "no-such-deal", Title: "", Ask: "x", Problem: "y",
@@ -28,6 +28,13 @@ func TestSpecialsProcess(t *testing.T) {
 				if tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), want) {
 					t.Errorf("bad intake: %v lacks %q", err, want)
 				}
+			}
+			many := make([]SpecialFile, MaxSpecialFiles+1)
+			for i := range many {
+				many[i] = pdf
+			}
+			if _, err := s.FileSpecial(ctx, rep, tandem.Special{DealID: f.deal, Title: "t", Ask: "a", Problem: "p"}, many); tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "at most 20") {
+				t.Errorf("21 files: %v", err)
 			}
 			if list, _ := s.Specials(ctx, SpecialQuery{}); len(list) != 0 {
 				t.Fatalf("a refused special was stored: %d", len(list))
@@ -40,7 +47,7 @@ func TestSpecialsProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sp.Step != tandem.StepTalkToRep || sp.Version != 1 || sp.Amount <= 0 || len(sp.Evidence) != 2 || sp.Evidence[1].SHA256 == "" || sp.FiledBy != f.rep.Email {
+			if sp.Step != tandem.StepTalkToRep || sp.Version != 1 || sp.Amount <= 0 || len(sp.Evidence) != 2 || sp.Evidence[1].SHA256 == "" || sp.Evidence[1].Name != "call-notes.pdf" || sp.FiledBy != f.rep.Email {
 				t.Fatalf("filed: %+v", sp)
 			}
 			if b, err := s.store.Blob(ctx, sp.Evidence[1].SHA256); err != nil || string(b.Data) != string(pdf.Data) {

@@ -185,3 +185,18 @@ func CheckAccept(b Budget, weeks float64, set tandem.SpecialSettings) AcceptChec
 }
 
 func pct(v float64) string { return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + "%" }
+
+// IsLeader reports whether a user (by e-mail and role) may sign off an
+// acceptance: one of the settings' leaders or, when none are named, an
+// admin or product user. The service and the pages ask the same rule.
+func IsLeader(set tandem.SpecialSettings, email string, role tandem.Role) bool {
+	if len(set.Leaders) > 0 {
+		for _, l := range set.Leaders {
+			if strings.EqualFold(l, email) {
+				return true
+			}
+		}
+		return false
+	}
+	return role == tandem.RoleAdmin || role == tandem.RoleProduct
+}

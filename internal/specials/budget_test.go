@@ -135,3 +135,24 @@ func TestCheckAccept(t *testing.T) {
 		t.Errorf("message %q", c.Message)
 	}
 }
+
+func TestIsLeader(t *testing.T) {
+	named := tandem.SpecialSettings{Leaders: []string{"VP@x.io"}}
+	tests := []struct {
+		set   tandem.SpecialSettings
+		email string
+		role  tandem.Role
+		want  bool
+	}{
+		{tandem.SpecialSettings{}, "a@x.io", tandem.RoleAdmin, true},
+		{tandem.SpecialSettings{}, "p@x.io", tandem.RoleProduct, true},
+		{tandem.SpecialSettings{}, "s@x.io", tandem.RoleSales, false},
+		{named, "vp@x.io", tandem.RoleSales, true},
+		{named, "a@x.io", tandem.RoleAdmin, false},
+	}
+	for _, tt := range tests {
+		if got := IsLeader(tt.set, tt.email, tt.role); got != tt.want {
+			t.Errorf("IsLeader(%v, %s, %s) = %v, want %v", tt.set.Leaders, tt.email, tt.role, got, tt.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -134,6 +135,8 @@ type spCard struct {
 	Step, StepText, StepBadge                               string
 	Quadrant, QuadrantBadge, Action                         string
 	Scored                                                  bool
+	// Needs says what an unplaced special lacks (the matrix page).
+	Needs string
 }
 
 func spCardOf(v service.SpecialView) spCard {
@@ -175,7 +178,7 @@ func (s *Site) handleSpecialsBoard(w http.ResponseWriter, r *http.Request) error
 	q := r.URL.Query()
 	f := spBoardFilter{Deal: strings.TrimSpace(q.Get("deal")), Q: strings.TrimSpace(q.Get("q")), Quadrant: q.Get("quadrant"), FiledBy: strings.TrimSpace(q.Get("filed_by"))}
 	d := spBoardPage{Filter: f, CanFile: p.Can(auth.PermSpecialsFile), CanAdm: p.Can(auth.PermSpecialsAdmin)}
-	for _, qd := range []specials.Quadrant{specials.LowEffortHighAlignment, specials.HighEffortHighAlignment, specials.LowEffortLowAlignment, specials.HighEffortLowAlignment} {
+	for _, qd := range httpapi.MatrixQuadrants() {
 		d.Quadrants = append(d.Quadrants, [2]string{string(qd), quadrantLabels[qd]})
 	}
 	if f.Quadrant != "" && f.Quadrant != "unscored" && quadrantLabels[specials.Quadrant(f.Quadrant)] == "" {
@@ -268,6 +271,9 @@ func (s *Site) handleSpecialFile(w http.ResponseWriter, r *http.Request) error {
 	if _, err := require(r, auth.PermSpecialsFile); err != nil {
 		return err
 	}
+	// The route takes the upload limit; a filing needs no more than its
+	// files' limits and the form's fields.
+	r.Body = http.MaxBytesReader(w, r.Body, httpapi.MaxSpecialUpload+2<<20)
 	if err := r.ParseMultipartForm(8 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return httpapi.BodyError(err)
 	}
@@ -292,27 +298,36 @@ func (s *Site) handleSpecialFile(w http.ResponseWriter, r *http.Request) error {
 		sp.Evidence = append(sp.Evidence, tandem.SpecialEvidence{Kind: "link", URL: l})
 	}
 	var files []service.SpecialFile
+	var uploads []*multipart.FileHeader
+	var total int64
 	if r.MultipartForm != nil {
 		for _, fh := range r.MultipartForm.File["files"] {
-			if fh.Filename == "" && fh.Size == 0 {
-				continue
+			if fh.Filename != "" || fh.Size > 0 {
+				uploads = append(uploads, fh)
+				total += fh.Size
 			}
-			form.Files = append(form.Files, fh.Filename)
-			if fh.Size > service.MaxSpecialFile {
-				probs = append(probs, fmt.Sprintf("file %q: %s; at most %s are accepted", fh.Filename, fbByteSize(fh.Size), fbByteSize(service.MaxSpecialFile)))
-				continue
-			}
-			f, err := fh.Open()
-			if err != nil {
-				return fmt.Errorf("open uploaded file %q: %w", fh.Filename, err)
-			}
-			data, err := io.ReadAll(io.LimitReader(f, service.MaxSpecialFile+1))
-			_ = f.Close()
-			if err != nil {
-				return fmt.Errorf("read uploaded file %q: %w", fh.Filename, err)
-			}
-			files = append(files, service.SpecialFile{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data})
 		}
+	}
+	if err := httpapi.CheckSpecialFiles(len(uploads), total); err != nil {
+		probs = append(probs, tandem.ErrorMessage(err))
+		uploads = nil
+	}
+	for i, fh := range uploads {
+		form.Files = append(form.Files, fh.Filename)
+		if fh.Size > service.MaxSpecialFile {
+			probs = append(probs, fmt.Sprintf("file %q: %s; at most %s are accepted", fh.Filename, fbByteSize(fh.Size), fbByteSize(service.MaxSpecialFile)))
+			continue
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("open uploaded file %q: %w", fh.Filename, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(f, service.MaxSpecialFile+1))
+		_ = f.Close()
+		if err != nil {
+			return fmt.Errorf("read uploaded file %q: %w", fh.Filename, err)
+		}
+		files = append(files, httpapi.EvidenceFile(i, fh.Filename, fh.Header.Get("Content-Type"), data))
 	}
 	if len(probs) > 0 {
 		return s.specialNew(w, r, http.StatusBadRequest, "The special is refused and nothing was stored: "+strings.Join(probs, "; "), form)
@@ -359,14 +374,13 @@ type spPage struct {
 	Versions               []spVersionRow
 	Ended                  bool
 
-	CanAdmin    bool
-	CanWithdraw bool // the filer without specials:admin
-	Actions     []spActionOption
-	HasSkip     bool
-	HasAccept   bool
-	Users       []fbOwnerOption
-	Budget      *spBudgetCheck
-	Forms       spForms
+	CanAdmin  bool
+	Actions   []spActionOption // exactly the moves this user may make now
+	HasSkip   bool
+	HasAccept bool
+	Users     []fbOwnerOption
+	Budget    *spBudgetCheck
+	Forms     spForms
 }
 
 // spEvidenceRow is one piece of evidence.
@@ -460,7 +474,6 @@ func (s *Site) special(w http.ResponseWriter, r *http.Request, status int, probl
 	d := spPage{V: sv, Card: spCardOf(sv), Deadline: dateText(sv.Deadline), AskLines: strings.Split(sv.Ask, "\n"),
 		ProblemLines: strings.Split(sv.Problem, "\n"), Placement: sv.Placement, Outcome: sv.Outcome, Ended: specials.Ended(sv.Step),
 		CanAdmin: p.Can(auth.PermSpecialsAdmin)}
-	d.CanWithdraw = !d.CanAdmin && p.Can(auth.PermSpecialsFile) && strings.EqualFold(sv.FiledBy, p.User.Email) && slices.Contains(sv.Allowed, specials.Withdraw)
 	if e, rr, err := s.svc.Get(ctx, "deals", sv.DealID); err == nil {
 		d.DealName = rec{e: e, r: rr}.Title()
 	} else if tandem.ErrorCode(err) != tandem.ENOTFOUND {
@@ -525,17 +538,22 @@ func (s *Site) special(w http.ResponseWriter, r *http.Request, status int, probl
 		d.Versions = append(d.Versions, spVersionRow{Version: docs[i].Version, At: dateTimeText(docs[i].CreatedAt), Author: docs[i].Author,
 			Step: stepLabel(body.Step), Badge: stepBadge(body.Step)})
 	}
-	switch {
-	case d.CanAdmin:
-		for _, a := range sv.Allowed {
-			d.Actions = append(d.Actions, spActionOption{Value: string(a), Label: cmp.Or(actionLabels[a], string(a))})
-		}
-	case d.CanWithdraw:
-		d.Actions = []spActionOption{{Value: string(specials.Withdraw), Label: actionLabels[specials.Withdraw]}}
+	set, _, err := s.svc.SpecialSettings(ctx)
+	if err != nil {
+		return err
 	}
-	d.HasSkip = d.CanAdmin && (slices.Contains(sv.Allowed, specials.Skip) || slices.Contains(sv.Allowed, specials.Accept))
-	d.HasAccept = d.CanAdmin && slices.Contains(sv.Allowed, specials.Accept)
-	if len(d.Actions) > 0 {
+	// The form offers the moves the step allows that this user may make:
+	// specials:admin every one but accepting, which needs a leader too;
+	// the filer withdrawing their own.
+	for _, a := range sv.Allowed {
+		if httpapi.CanMoveSpecial(p, sv.Special, a) != nil || (a == specials.Accept && !specialLeader(p, set)) {
+			continue
+		}
+		d.Actions = append(d.Actions, spActionOption{Value: string(a), Label: cmp.Or(actionLabels[a], string(a))})
+		d.HasSkip = d.HasSkip || a == specials.Skip || a == specials.Accept
+		d.HasAccept = d.HasAccept || a == specials.Accept
+	}
+	if d.CanAdmin && len(d.Actions) > 0 { // the sign-off's choices
 		users, err := s.svc.Users(ctx)
 		if err != nil {
 			return err
@@ -553,10 +571,6 @@ func (s *Site) special(w http.ResponseWriter, r *http.Request, status int, probl
 		}
 		chk := &spBudgetCheck{Quarter: b.Quarter}
 		if sv.Effort != nil {
-			set, _, err := s.svc.SpecialSettings(ctx)
-			if err != nil {
-				return err
-			}
 			c := specials.CheckAccept(b, sv.Effort.Weeks, set)
 			chk.Message, chk.OverWarning = c.Message, c.OverWarning
 		} else {
@@ -588,6 +602,16 @@ func (s *Site) special(w http.ResponseWriter, r *http.Request, status int, probl
 	v := s.newView(r, "Special: "+sv.Title, "specials")
 	v.Flash, v.Problem, v.Data = spFlash(r), problem, d
 	return s.render(w, status, "special", v)
+}
+
+// specialLeader reports whether p may accept a special: one of the
+// settings' leaders, or, when none are named, an active admin or product
+// user (the service's rule, which has the last word).
+func specialLeader(p *auth.Principal, set tandem.SpecialSettings) bool {
+	if p == nil || p.User.Disabled {
+		return false
+	}
+	return specials.IsLeader(set, p.User.Email, p.User.Role)
 }
 
 // spFormsOf reads the submitted forms' values, to show a refused form as
@@ -724,18 +748,16 @@ func (s *Site) handleSpecialMove(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.specialChange(w, r, "move", func(f spForms) error {
-		act, err := specials.ParseAction(f.Action)
+		act, err := httpapi.MoveAction("action", f.Action)
 		if err != nil {
 			return err
 		}
-		if !p.Can(auth.PermSpecialsAdmin) {
-			sv, err := s.svc.Special(r.Context(), r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			if act != specials.Withdraw || !strings.EqualFold(sv.FiledBy, p.User.Email) {
-				return tandem.Errorf(tandem.EFORBIDDEN, "only specials:admin moves a special; its filer may withdraw it")
-			}
+		sv, err := s.svc.Special(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if err := httpapi.CanMoveSpecial(p, sv.Special, act); err != nil {
+			return err
 		}
 		in := service.MoveInput{Version: f.Version, Action: act, Notes: f.Notes, SignedBy: f.SignedBy, SkipReason: f.SkipReason}
 		if act == specials.Accept {
@@ -817,7 +839,7 @@ func (s *Site) handleSpecialsMatrix(w http.ResponseWriter, r *http.Request) erro
 	}
 	set := m.Settings
 	d := spMatrixPage{Settings: set, AHigh: weeksText(set.AlignmentHigh), EHigh: weeksText(set.EffortHighWeeks)}
-	quads := []specials.Quadrant{specials.LowEffortHighAlignment, specials.HighEffortHighAlignment, specials.LowEffortLowAlignment, specials.HighEffortLowAlignment}
+	quads := httpapi.MatrixQuadrants()
 	actions := map[specials.Quadrant]string{
 		specials.LowEffortHighAlignment:  "accept, or sequence it if it is already on the roadmap",
 		specials.HighEffortHighAlignment: "descope or sequence: deliver the value in slices, or through services or partners",
@@ -835,7 +857,16 @@ func (s *Site) handleSpecialsMatrix(w http.ResponseWriter, r *http.Request) erro
 		q.Rows = append(q.Rows, spMatrixRow{Num: i + 1, Card: spCardOf(v), Alignment: weeksText(pl.Alignment), Effort: weeksText(pl.EffortWeeks), Action: pl.Action, Why: pl.Why})
 	}
 	for _, v := range m.Unscored {
-		d.Unscored = append(d.Unscored, spCardOf(v))
+		c := spCardOf(v)
+		var needs []string
+		if v.Alignment == nil {
+			needs = append(needs, "an alignment score")
+		}
+		if v.Effort == nil {
+			needs = append(needs, "an effort estimate")
+		}
+		c.Needs = strings.Join(needs, " and ")
+		d.Unscored = append(d.Unscored, c)
 	}
 	d.Plot = matrixPlot(m.Placed, set)
 	v := s.newView(r, "Specials matrix", "specials")
@@ -850,12 +881,25 @@ func matrixPlot(placed []service.SpecialView, set tandem.SpecialSettings) spPlot
 	p := spPlot{W: 720, H: 420, Left: 56, Right: 700, Top: 20, Bot: 370}
 	maxX := 2 * set.EffortHighWeeks
 	for _, v := range placed {
-		maxX = max(maxX, v.Placement.EffortWeeks*1.1)
+		if wk := v.Placement.EffortWeeks; !math.IsNaN(wk) && !math.IsInf(wk, 0) {
+			maxX = max(maxX, wk*1.1)
+		}
+	}
+	if !(maxX > 0) || math.IsInf(maxX, 0) {
+		maxX = 10
 	}
 	step := niceStep(maxX / 5)
 	maxX = math.Ceil(maxX/step) * step
-	x := func(wk float64) float64 { return round1(p.Left + (p.Right-p.Left)*math.Min(wk, maxX)/maxX) }
-	y := func(a float64) float64 { return round1(p.Bot - (p.Bot-p.Top)*math.Max(0, math.Min(a, 10))/10) }
+	// Values are clamped into the plot (a NaN to its origin), so no
+	// stored figure draws a dot outside the axes.
+	clamp := func(v, hi float64) float64 {
+		if math.IsNaN(v) {
+			return 0
+		}
+		return math.Max(0, math.Min(v, hi))
+	}
+	x := func(wk float64) float64 { return round1(p.Left + (p.Right-p.Left)*clamp(wk, maxX)/maxX) }
+	y := func(a float64) float64 { return round1(p.Bot - (p.Bot-p.Top)*clamp(a, 10)/10) }
 	for t := 0.0; t <= maxX+1e-9; t += step {
 		p.XTicks = append(p.XTicks, spTick{X: x(t), Y: p.Bot, Label: weeksText(t)})
 	}
@@ -921,8 +965,15 @@ type spBar struct {
 	Spent, InProgress, BudgetX, WarnX float64
 }
 
+func spBudgetRowOf(l specials.BudgetLine) spBudgetRow {
+	return spBudgetRow{ID: l.ID, Href: specialHref(l.ID), Title: l.Title, Step: stepLabel(l.Step), StepBadge: stepBadge(l.Step), Weeks: weeksText(l.Weeks)}
+}
+
 func (s *Site) handleSpecialsCapacity(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("quarter"))
+	if err := httpapi.CheckQuarter("quarter", q); err != nil {
+		return err
+	}
 	b, err := s.svc.SpecialCapacity(r.Context(), q)
 	if err != nil {
 		return err
@@ -941,7 +992,7 @@ func (s *Site) handleSpecialsCapacity(w http.ResponseWriter, r *http.Request) er
 		d.Over = "budget"
 	}
 	for _, l := range b.Specials {
-		d.Lines = append(d.Lines, spBudgetRow{ID: l.ID, Href: specialHref(l.ID), Title: l.Title, Step: stepLabel(l.Step), StepBadge: stepBadge(l.Step), Weeks: weeksText(l.Weeks)})
+		d.Lines = append(d.Lines, spBudgetRowOf(l))
 	}
 	for _, x := range b.Displaced {
 		d.Displaced = append(d.Displaced, [2]string{x.Item, weeksText(x.Weeks)})
@@ -1018,7 +1069,7 @@ func (s *Site) handleSpecialsOutcomes(w http.ResponseWriter, r *http.Request) er
 		d.CapacityShare = "no special accepted yet (0 weeks)"
 	}
 	for _, l := range rep.OneOffs {
-		d.OneOffs = append(d.OneOffs, spBudgetRow{ID: l.ID, Href: specialHref(l.ID), Title: l.Title, Step: stepLabel(l.Step), StepBadge: stepBadge(l.Step), Weeks: weeksText(l.Weeks)})
+		d.OneOffs = append(d.OneOffs, spBudgetRowOf(l))
 	}
 	for _, o := range rep.Rows {
 		row := spOutcomeRow{ID: o.ID, Href: specialHref(o.ID), Title: o.Title, Step: stepLabel(o.Step), StepBadge: stepBadge(o.Step), Deal: o.DealID,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -100,6 +101,14 @@ func TestSpecialsPages(t *testing.T) {
 			t.Errorf("refused form lacks %q:\n%.3000s", want, body)
 		}
 	}
+	many := make([]spFile, 21)
+	for i := range many {
+		many[i] = spFile{fmt.Sprintf("n%d.txt", i), "text/plain", "x"}
+	}
+	_, body = f.fileSpecial(t, sales, url.Values{"deal": {"dab"}, "title": {"T"}, "ask": {"A"}, "problem": {"P"}}, 400, many...)
+	if !strings.Contains(body, "at most 20") {
+		t.Errorf("too many files are not refused:\n%.2000s", body)
+	}
 	_, body = f.fileSpecial(t, sales, url.Values{"deal": {"nope"}, "title": {"T"}, "ask": {"A"}, "problem": {"P"}, "deadline": {"soon"}}, 400)
 	if !strings.Contains(body, "deadline") {
 		t.Errorf("a bad deadline is not named:\n%.2000s", body)
@@ -193,6 +202,18 @@ func TestSpecialsPages(t *testing.T) {
 	f.page(t, sales, "GET", "/specials?deal=dab&q="+url.QueryEscape("zz"+xss), nil, 200, "0 special(s) match", "&lt;script&gt;")
 	f.page(t, sales, "GET", "/specials?quadrant=bogus", nil, 400)
 	f.page(t, sales, "GET", "/specials/matrix", nil, 200, "<svg", `id="mx-effort-line"`, `href="/specials/`+id2+`"`, "Bulk API", "decline", "high effort, low alignment", "Every open special is placed.")
+	// Matrix dots carry the title escaped in their SVG <title>; a special
+	// missing only its estimate says so.
+	loc4, _ := f.fileSpecial(t, product, url.Values{"deal": {"dac"}, "title": {"Dots " + xss}, "ask": {"a"}, "problem": {"p"}}, 303)
+	id4 := strings.TrimSuffix(strings.TrimPrefix(loc4, "/specials/"), "?done=filed")
+	f.page(t, product, "POST", "/specials/"+id4+"/score", url.Values{"version": {"1"}, "icp_fit": {"5"}, "strategy_fit": {"5"}}, 303)
+	if b := f.page(t, sales, "GET", "/specials/matrix", nil, 200, "needs an effort estimate"); strings.Contains(b, "needs an alignment score") {
+		t.Error("the matrix says a scored special needs a score")
+	}
+	f.page(t, product, "POST", "/specials/"+id4+"/estimate", url.Values{"version": {"2"}, "weeks": {"1"}}, 303)
+	if b := f.page(t, sales, "GET", "/specials/matrix", nil, 200, "<title>Dots &lt;script&gt;"); strings.Contains(b, "<script>") {
+		t.Error("the matrix shows a title unescaped")
+	}
 	f.page(t, sales, "GET", "/specials/capacity?quarter=2026-Q2", nil, 200, "Capacity budget, 2026-Q2", "Audit export &lt;script&gt;", "Reporting revamp &lt;script&gt;", "120", "18", "24")
 	f.page(t, sales, "GET", "/specials/capacity?quarter=Q9", nil, 400, "YYYY-Qn")
 	f.page(t, sales, "GET", "/specials/capacity", nil, 200, "Capacity budget, 2026-Q2")
@@ -214,4 +235,29 @@ func TestSpecialsPages(t *testing.T) {
 	f.page(t, product, "GET", loc, nil, 200, "applied", "version 1", "2026-Q3 = 80")
 	f.page(t, product, "POST", "/specials/settings", url.Values{"version": {"0"}, "alignment_high": {"6"}, "effort_high_weeks": {"4"}, "capacity_weeks": {"100"},
 		"budget_share": {"0.1"}, "warn_share": {"0.2"}}, 409, "version 1")
+}
+
+// TestSpecialsLeader checks who the move form offers accepting to: the
+// named leaders, or admins and product users when none are named.
+func TestSpecialsLeader(t *testing.T) {
+	p := func(email string, role tandem.Role) *auth.Principal {
+		return &auth.Principal{User: tandem.User{Email: email, Role: role}}
+	}
+	named := tandem.SpecialSettings{Leaders: []string{"cpo@example.com"}}
+	for _, c := range []struct {
+		p    *auth.Principal
+		set  tandem.SpecialSettings
+		want bool
+	}{
+		{nil, tandem.SpecialSettings{}, false},
+		{p("pm@example.com", tandem.RoleProduct), tandem.SpecialSettings{}, true},
+		{p("admin@example.com", tandem.RoleAdmin), tandem.SpecialSettings{}, true},
+		{p("ae@example.com", tandem.RoleSales), tandem.SpecialSettings{}, false},
+		{p("pm@example.com", tandem.RoleProduct), named, false},
+		{p("CPO@example.com", tandem.RoleSales), named, true},
+	} {
+		if got := specialLeader(c.p, c.set); got != c.want {
+			t.Errorf("specialLeader(%v, %v) = %v", c.p, c.set.Leaders, got)
+		}
+	}
 }
