@@ -466,19 +466,29 @@ func (s *Server) handleFeedbackAttachment(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	h := w.Header()
 	ctype := at.ContentType
 	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	// Always a download, never rendered here: attachment disposition,
-	// nosniff (set on every response), and a sandbox in case a browser
-	// opens it anyway.
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Name}))
+	s.serveDownload(w, at.Name, ctype, blob.Data)
+	return nil
+}
+
+// serveDownload sends a stored file people uploaded: always a download,
+// never rendered by Tandem's origin. The disposition is attachment (plain
+// "attachment" when the name cannot be carried in the header), nosniff is
+// set on every response, and a sandbox CSP covers a browser that opens it
+// anyway.
+func (s *Server) serveDownload(w http.ResponseWriter, name, ctype string, data []byte) {
+	disp := mime.FormatMediaType("attachment", map[string]string{"filename": name})
+	if disp == "" {
+		disp = "attachment"
+	}
+	h := w.Header()
+	h.Set("Content-Disposition", disp)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, no-store")
-	s.write(w, http.StatusOK, ctype, blob.Data)
-	return nil
+	s.write(w, http.StatusOK, ctype, data)
 }
 
 // ---- Slack ----

@@ -549,23 +549,13 @@ func (s *Server) handleSpecialEvidence(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	// Served only as one of the evidence types (a stored type outside
-	// them is sent as bytes), and always a download, never rendered here
-	// (as feedback attachments): attachment disposition, nosniff (set on
-	// every response), and a sandbox in case a browser opens it anyway.
+	// Served only as one of the evidence types: a stored type outside
+	// them is sent as bytes.
 	ctype := "application/octet-stream"
 	if t, _, err := mime.ParseMediaType(ev.ContentType); err == nil && slices.Contains(slices.Collect(maps.Values(evidenceTypes)), t) {
 		ctype = t
 	}
-	disp := mime.FormatMediaType("attachment", map[string]string{"filename": ev.Name})
-	if disp == "" { // a name the header cannot carry
-		disp = "attachment"
-	}
-	h.Set("Content-Disposition", disp)
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	s.write(w, http.StatusOK, ctype, blob.Data)
+	s.serveDownload(w, ev.Name, ctype, blob.Data)
 	return nil
 }
 
